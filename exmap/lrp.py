@@ -19,7 +19,8 @@ from zennit.torchvision import ResNetCanonizer
 from .core import check_choice, check_finite, get_device, to_numpy
 
 # %% auto #0
-__all__ = ['COMPOSITE_NAMES', 'CANONIZERS', 'get_canonizers', 'get_composite', 'compute_heatmaps', 'prepare_heatmaps']
+__all__ = ['COMPOSITE_NAMES', 'CANONIZERS', 'get_canonizers', 'get_composite', 'compute_heatmaps', 'prepare_heatmaps',
+           'plot_heatmaps_by_group']
 
 # %% ../nbs/04_lrp.ipynb #235f9587
 COMPOSITE_NAMES = ["exmap", "gradient", *sorted(ZENNIT_COMPOSITES)]
@@ -109,3 +110,32 @@ def prepare_heatmaps(h,                     # heatmaps (N, C, H, W), or any (N, 
         import warnings
         warnings.warn(f"{n_zero} of {len(h)} heatmaps are all zero; they stay zero (and cluster together).")
     return (h / scale.clamp_min(torch.finfo(torch.float32).tiny)).numpy()
+
+# %% ../nbs/04_lrp.ipynb #7f7c9f0d
+def plot_heatmaps_by_group(x,             # images (N, C, H, W) in [0, 1]
+                           H,             # their heatmaps (N, C, h, w)
+                           groups,        # group (or pseudo-group) id per sample
+                           names: list[str] | None = None, # readable name per group id
+                           n_per_group: int = 4, seed: int = 0):
+    "A grid with one row per group: `n_per_group` images, each followed by its heatmap. Returns the Figure."
+    import matplotlib.pyplot as plt
+    x, H, groups = to_numpy(x), to_numpy(H), to_numpy(groups).astype(int)
+    if len(x) != len(H) or len(x) != len(groups):
+        raise ValueError(f"Lengths differ: x has {len(x)}, H has {len(H)}, groups has {len(groups)}.")
+    ids = np.unique(groups); rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(ids), 2 * n_per_group, figsize=(1.3 * 2 * n_per_group, 1.4 * len(ids)), squeeze=False)
+    for r, g in enumerate(ids):
+        members = np.nonzero(groups == g)[0]
+        pick = rng.choice(members, min(n_per_group, len(members)), replace=False)
+        for c in range(n_per_group):
+            a_img, a_h = axes[r, 2 * c], axes[r, 2 * c + 1]
+            a_img.axis("off"); a_h.axis("off")
+            if c >= len(pick): continue
+            img = x[pick[c]]
+            a_img.imshow(img.transpose(1, 2, 0) if img.shape[0] == 3 else img[0], cmap=None if img.shape[0] == 3 else "gray")
+            h = H[pick[c]].sum(0); v = np.abs(h).max() or 1.
+            a_h.imshow(h, cmap="bwr", vmin=-v, vmax=v)
+        label = names[g] if names is not None else f"group {g}"
+        axes[r, 0].set_title(f"{label} (n={len(members)})", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
