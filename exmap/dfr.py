@@ -42,17 +42,17 @@ class DFR(ClassifierMixin, BaseEstimator):
                  C_grid=(1., 0.7, 0.3, 0.1, 0.07, 0.03, 0.01), # inverse L1 strengths to choose from
                  n_models: int = 20,        # logistic regressions averaged in the final head
                  n_tune_splits: int = 5,    # random validation halves per C when tuning
-                 penalty: str = "l1",
+                 l1_ratio: float = 1.0,    # 1: L1 penalty (DFR's), 0: L2
                  min_group_size: int = 6,   # tiny-group rule, see `balanced_indices`
                  small_groups: str = "keep",
                  standardize: bool = True,
                  random_state: int = 0):
-        self.C_grid, self.n_models, self.n_tune_splits, self.penalty = C_grid, n_models, n_tune_splits, penalty
+        self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
         self.min_group_size, self.small_groups, self.standardize, self.random_state = min_group_size, small_groups, standardize, random_state
 
     def _lr(self, C, multiclass):
         solver = "saga" if multiclass else "liblinear"
-        return LogisticRegression(C=C, penalty=self.penalty, solver=solver, max_iter=1000 if multiclass else 100,
+        return LogisticRegression(C=C, l1_ratio=self.l1_ratio, solver=solver, max_iter=1000 if multiclass else 100,
                                   random_state=self.random_state)
 
     def fit(self, X, y, groups=None):

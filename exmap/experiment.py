@@ -16,8 +16,8 @@ from .metrics import accuracy_summary
 from .train import get_model, load_checkpoint, train_erm
 
 # %% auto #0
-__all__ = ['project_root', 'Timings', 'versions', 'cached_erm', 'cached_array', 'method_result', 'write_results', 'load_results',
-           'mean_std_table', 'comparison_table', 'per_seed_table']
+__all__ = ['project_root', 'Timings', 'versions', 'erm_settings', 'cached_erm', 'cached_array', 'cached_heatmaps',
+           'method_result', 'write_results', 'load_results', 'mean_std_table', 'comparison_table', 'per_seed_table']
 
 # %% ../nbs/07_experiment.ipynb #75898b94
 def project_root(start=None) -> Path:
@@ -47,15 +47,19 @@ def versions() -> dict:
     return out
 
 # %% ../nbs/07_experiment.ipynb #5d939829
+def erm_settings(data_settings: dict, model: str = "cnn", epochs: int = 5, lr: float = 1e-3, batch_size: int = 128,
+                 weight_decay: float = 1e-4, optimizer: str = "adam", seed: int = 0) -> dict:
+    "Everything that defines an ERM model: the key of its cache entry (and of anything computed from it)."
+    return dict(data=data_settings, model=model, epochs=epochs, lr=lr, batch_size=batch_size,
+                weight_decay=weight_decay, optimizer=optimizer, seed=seed)
+
 def cached_erm(train: GroupDataset, val: GroupDataset,
                data_settings: dict,           # everything that defines the data (name, seed, sizes, correlations)
                model: str = "cnn", epochs: int = 5, lr: float = 1e-3, batch_size: int = 128,
                weight_decay: float = 1e-4, optimizer: str = "adam", seed: int = 0,
                cache_dir="cache", device=None, progress: bool = True):
     "An ERM model trained with these settings, loaded from `cache_dir` when trained before; returns (model, history)."
-    settings = dict(data=data_settings, model=model, epochs=epochs, lr=lr, batch_size=batch_size,
-                    weight_decay=weight_decay, optimizer=optimizer, seed=seed)
-    path = Path(cache_dir)/"erm"/f"{model}_{settings_key(**settings)}.pt"
+    path = Path(cache_dir)/"erm"/f"{model}_{settings_key(**erm_settings(data_settings, model, epochs, lr, batch_size, weight_decay, optimizer, seed))}.pt"
     if path.exists():
         m, extra = load_checkpoint(path, device)
         return m, extra["history"]
@@ -70,6 +74,15 @@ def cached_array(path, fn, *args, **kwargs) -> np.ndarray:
     a = np.asarray(fn(*args, **kwargs)); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.npy"); np.save(tmp, a); tmp.replace(path)
     return a
+
+def cached_heatmaps(model, x,
+                    settings: dict,            # what made `model` and `x` (data and ERM settings), for the cache key
+                    composite: str = "exmap", cache_dir="cache", name: str = "heatmaps", **kwargs) -> np.ndarray:
+    "LRP heatmaps of `x` for the predicted class (`exmap.lrp.compute_heatmaps`), cached under `cache_dir/heatmaps/`."
+    from exmap.lrp import compute_heatmaps
+    key = settings_key(**settings, composite=composite, **kwargs)
+    return cached_array(Path(cache_dir)/"heatmaps"/f"{name}_{key}.npy",
+                        lambda: compute_heatmaps(model, x, composite, **kwargs)[0])
 
 # %% ../nbs/07_experiment.ipynb #ac751997
 def method_result(y_true, y_pred, groups, info, train_counts=None) -> dict:
