@@ -33,7 +33,7 @@ cmnist: install
 
 tables: install
 	@mkdir -p runs
-	$(PM) nbs/40_tables.ipynb runs/tables.ipynb
+	$(PM) nbs/40_tables.ipynb runs/tables.ipynb -p smoke False
 
 ## notebooks and modules in step (what CI checks)
 sync: install
