@@ -14,7 +14,7 @@ from .core import check_choice, check_same_length, to_numpy
 
 # %% auto #0
 __all__ = ['MNIST_FILES', 'MNIST_MD5', 'MNIST_URL', 'CMNIST_INFO', 'DATASETS', 'GroupInfo', 'GroupDataset', 'default_data_root',
-           'read_idx', 'load_mnist', 'download_mnist', 'color_digits', 'colored_mnist', 'get_dataset']
+           'read_idx', 'load_mnist', 'download_mnist', 'color_digits', 'mnist_splits', 'colored_mnist', 'get_dataset']
 
 # %% ../nbs/01_data.ipynb #fbfbcbda
 class GroupInfo:
@@ -174,6 +174,22 @@ def color_digits(imgs: np.ndarray, # (N, 28, 28) uint8 grey digits
     x[torch.arange(len(imgs)), torch.as_tensor(s, dtype=torch.long)] = torch.from_numpy(imgs.astype(np.float32)) / 255.
     return x
 
+def mnist_splits(root=None, seed: int = 0,
+                 n_train: int | None = None, n_val: int | None = None, n_test: int | None = None):
+    "Yield `(split, images, digits, rng)` for ExMap's MNIST splits, each with its own seeded stream, optionally subsampled."
+    for k, n in dict(n_train=n_train, n_val=n_val, n_test=n_test).items():
+        if n is not None and n < 1: raise ValueError(f"{k}={n} must be a positive number of samples (or None for all).")
+    tr_imgs, tr_digits = load_mnist(root, "train")
+    te_imgs, te_digits = load_mnist(root, "test")
+    parts = {"train": (tr_imgs[:50000], tr_digits[:50000], n_train),
+             "val": (tr_imgs[50000:], tr_digits[50000:], n_val),
+             "test": (te_imgs, te_digits, n_test)}
+    for i, (split, (imgs, digits, n)) in enumerate(parts.items()):
+        rng = np.random.default_rng([seed, i])
+        if n is not None and n < len(imgs):
+            keep = np.sort(rng.choice(len(imgs), n, replace=False)); imgs, digits = imgs[keep], digits[keep]
+        yield split, imgs, digits, rng
+
 def _cmnist_split(imgs, digits, p, rng, label_noise, name):
     y = (digits > 4).astype(int)
     if label_noise: y = np.where(rng.random(len(y)) < label_noise, 1 - y, y)
@@ -194,18 +210,9 @@ def colored_mnist(root=None,                 # folder with the MNIST IDX files
     "Colored MNIST splits `{'train', 'val', 'test'}` as `GroupDataset`s."
     for k, p in dict(p_train=p_train, p_val=p_val, p_test=p_test, label_noise=label_noise).items():
         if not 0 <= p <= 1: raise ValueError(f"{k}={p} is not a probability in [0, 1]")
-    tr_imgs, tr_digits = load_mnist(root, "train")
-    te_imgs, te_digits = load_mnist(root, "test")
-    parts = {"train": (tr_imgs[:50000], tr_digits[:50000], p_train, n_train),
-             "val": (tr_imgs[50000:], tr_digits[50000:], p_val, n_val),
-             "test": (te_imgs, te_digits, p_test, n_test)}
-    out = {}
-    for i, (split, (imgs, digits, p, n)) in enumerate(parts.items()):
-        rng = np.random.default_rng([seed, i])
-        if n is not None and n < len(imgs):
-            keep = np.sort(rng.choice(len(imgs), n, replace=False)); imgs, digits = imgs[keep], digits[keep]
-        out[split] = _cmnist_split(imgs, digits, p, rng, label_noise, f"cmnist/{split}")
-    return out
+    p = dict(train=p_train, val=p_val, test=p_test)
+    return {split: _cmnist_split(imgs, digits, p[split], rng, label_noise, f"cmnist/{split}")
+            for split, imgs, digits, rng in mnist_splits(root, seed, n_train, n_val, n_test)}
 
 # %% ../nbs/01_data.ipynb #b05b8d79
 DATASETS = {"cmnist": colored_mnist}
