@@ -48,3 +48,37 @@ lab: install
 
 clean-cache:
 	rm -rf cache
+
+## multi-shortcut MNIST (ExMap Table 3 analogue): full size, $(SEEDS); MSMNIST_VAL=exmap for ExMap's 0.95 validation set
+MSMNIST_VAL ?= wam
+.PHONY: msmnist tables-msmnist table3
+
+msmnist: install
+	@mkdir -p runs
+	@for s in $(SEEDS); do echo "== multi-shortcut MNIST (validation $(MSMNIST_VAL)), seed $$s"; \
+	  t0=$$(date +%s); $(PM) nbs/21_msmnist.ipynb runs/msmnist_$(MSMNIST_VAL)_seed$$s.ipynb -p seed $$s -p smoke False \
+	    -p val_variant $(MSMNIST_VAL) || exit 1; \
+	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done
+
+tables-msmnist: install
+	@mkdir -p runs
+	$(PM) nbs/41_tables_msmnist.ipynb runs/tables_msmnist.ipynb -p smoke False
+
+table3: install msmnist tables-msmnist
+	@cat tables/msmnist_table3.md
+
+## JTT, controls and ablations on Colored MNIST (reuses the ERM models and heatmaps cached by `make cmnist`), $(SEEDS)
+ablations: install
+	@mkdir -p runs
+	@for s in $(SEEDS); do echo "== Colored MNIST ablations, seed $$s"; \
+	  t0=$$(date +%s); $(PM) nbs/22_cmnist_ablations.ipynb runs/cmnist_ablations_seed$$s.ipynb -p seed $$s -p smoke False || exit 1; \
+	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done
+
+## the comparison tables (Tables 1/2 rows, 5, 6, group inference) from results/cmnist and results/cmnist_ablations
+tables-comparison: install
+	@mkdir -p runs
+	$(PM) nbs/42_tables_comparison.ipynb runs/tables_comparison.ipynb -p smoke False
+
+## everything for the comparison: ERM/DFR/GEORGE/ExMap, JTT and ablations for $(SEEDS), then the tables
+comparison: install cmnist ablations tables-comparison
+.PHONY: ablations tables-comparison comparison
