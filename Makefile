@@ -6,6 +6,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MPLBACKEND := Agg
 SEEDS ?= 0 1 2
 PM := papermill --log-level WARNING --cwd nbs
+# $(call seeds,NOTEBOOK,RUN NAME,EXTRA PAPERMILL ARGS): run an experiment notebook at full size once per seed in $(SEEDS)
+define seeds
+	@mkdir -p runs
+	@for s in $(SEEDS); do echo "== $(2), seed $$s"; \
+	  t0=$$(date +%s); $(PM) nbs/$(1).ipynb runs/$(2)_seed$$s.ipynb -p seed $$s -p smoke False $(3) || exit 1; \
+	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done
+endef
 
 .PHONY: install test test-nbs test-py reproduce cmnist tables sync check-sync lab clean-cache
 
@@ -26,10 +33,7 @@ reproduce: install cmnist tables
 	@cat tables/cmnist.md
 
 cmnist: install
-	@mkdir -p runs
-	@for s in $(SEEDS); do echo "== Colored MNIST, seed $$s"; \
-	  t0=$$(date +%s); $(PM) nbs/20_cmnist.ipynb runs/cmnist_seed$$s.ipynb -p seed $$s -p smoke False || exit 1; \
-	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done
+	$(call seeds,20_cmnist,cmnist)
 
 tables: install
 	@mkdir -p runs
@@ -54,11 +58,7 @@ MSMNIST_VAL ?= wam
 .PHONY: msmnist tables-msmnist table3
 
 msmnist: install
-	@mkdir -p runs
-	@for s in $(SEEDS); do echo "== multi-shortcut MNIST (validation $(MSMNIST_VAL)), seed $$s"; \
-	  t0=$$(date +%s); $(PM) nbs/21_msmnist.ipynb runs/msmnist_$(MSMNIST_VAL)_seed$$s.ipynb -p seed $$s -p smoke False \
-	    -p val_variant $(MSMNIST_VAL) || exit 1; \
-	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done
+	$(call seeds,21_msmnist,msmnist_$(MSMNIST_VAL),-p val_variant $(MSMNIST_VAL))
 
 tables-msmnist: install
 	@mkdir -p runs
@@ -69,10 +69,7 @@ table3: install msmnist tables-msmnist
 
 ## JTT, controls and ablations on Colored MNIST (reuses the ERM models and heatmaps cached by `make cmnist`), $(SEEDS)
 ablations: install
-	@mkdir -p runs
-	@for s in $(SEEDS); do echo "== Colored MNIST ablations, seed $$s"; \
-	  t0=$$(date +%s); $(PM) nbs/22_cmnist_ablations.ipynb runs/cmnist_ablations_seed$$s.ipynb -p seed $$s -p smoke False || exit 1; \
-	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done
+	$(call seeds,22_cmnist_ablations,cmnist_ablations)
 
 ## the comparison tables (Tables 1/2 rows, 5, 6, group inference) from results/cmnist and results/cmnist_ablations
 tables-comparison: install
