@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/lrp_throughput.py [--n 2048] [--model cnn] [--repeats 5]
 
 LRP (zennit, the "exmap" composite) costs one forward and one modified backward pass, so its time should be a small
-multiple of a gradient pass. Prints the median seconds of each over `--repeats` alternating runs and their ratio.
+multiple of a gradient pass. Prints the median seconds of each over `--repeats` alternating runs and their ratio,
+plus `compute_heatmaps(composite="gradient")`: the same gradient through exmap's wrapper, which shows its overhead.
 The machine is shared and noisy: compare the ratio, not absolute times.
 """
 import argparse, statistics, time
@@ -33,15 +34,18 @@ def main():
     a = ap.parse_args()
     x = colored_mnist(n_train=10, n_val=a.n, n_test=10)["val"].x
     model = get_model(a.model, seed=0).eval()
-    t_grad, t_lrp = [], []
+    t_grad, t_lrp, t_wrap = [], [], []
     for _ in range(a.repeats):
         t0 = time.perf_counter(); gradient_pass(model, x, a.batch_size); t_grad.append(time.perf_counter() - t0)
         t0 = time.perf_counter(); compute_heatmaps(model, x, "exmap", batch_size=a.batch_size, progress=False)
         t_lrp.append(time.perf_counter() - t0)
-    g, l = statistics.median(t_grad), statistics.median(t_lrp)
+        t0 = time.perf_counter(); compute_heatmaps(model, x, "gradient", batch_size=a.batch_size, progress=False)
+        t_wrap.append(time.perf_counter() - t0)
+    g, l, w = statistics.median(t_grad), statistics.median(t_lrp), statistics.median(t_wrap)
     print(f"model={a.model} n={a.n} batch={a.batch_size} repeats={a.repeats} torch_threads={torch.get_num_threads()}")
     print(f"gradient pass: median {g:.3f} s ({a.n / g:.0f} images/s)")
     print(f"LRP (exmap):   median {l:.3f} s ({a.n / l:.0f} images/s)")
-    print(f"ratio LRP / gradient: {l / g:.2f}")
+    print(f"gradient through compute_heatmaps: median {w:.3f} s")
+    print(f"ratio LRP / gradient: {l / g:.2f}; wrapper / gradient: {w / g:.2f}")
 
 if __name__ == "__main__": main()
