@@ -16,16 +16,41 @@ import exmap  # torchvision fix first: zennit imports torchvision
 import torchvision
 from zennit.attribution import Gradient
 from zennit.canonizers import SequentialMergeBatchNorm
-from zennit.composites import COMPOSITES as ZENNIT_COMPOSITES
+from zennit.core import BasicHook, Stabilizer
+from zennit.types import Convolution
+from zennit.composites import COMPOSITES as ZENNIT_COMPOSITES, EpsilonAlpha2Beta1
 from zennit.torchvision import ResNetCanonizer
 from .core import check_choice, check_finite, get_device, to_numpy
 
 # %% auto #0
-__all__ = ['COMPOSITE_NAMES', 'CANONIZERS', 'get_canonizers', 'get_composite', 'compute_heatmaps', 'prepare_heatmaps',
-           'plot_heatmaps_by_group']
+__all__ = ['COMPOSITE_NAMES', 'CANONIZERS', 'SymmetricGamma', 'get_canonizers', 'get_composite', 'compute_heatmaps',
+           'prepare_heatmaps', 'plot_heatmaps_by_group']
+
+# %% ../nbs/04_lrp.ipynb #ac33abad
+class SymmetricGamma(BasicHook):
+    "LRP-gamma for inputs and weights of either sign: at each output the larger side (positive or negative contributions) gets weight 1 + `gamma`."
+    def __init__(self, gamma: float = 4.,     # how much the dominant side is favoured (0: LRP-0)
+                 stabilizer: float = 1e-6):   # added to denominators, with their sign
+        if not gamma >= 0: raise ValueError(f"gamma={gamma} must be a number >= 0.")
+        stab = Stabilizer.ensure(stabilizer)
+        pos, neg = (lambda p, name: p.clamp(min=0)), (lambda p, name: p.clamp(max=0))
+        def no_bias(f): return lambda p, name: torch.zeros_like(p) if name == "bias" else f(p, name)
+        def mapper(out_grad, outputs):
+            zp, zn = outputs[0] + outputs[1], outputs[2] + outputs[3]  # positive and negative contributions
+            up = (zp >= zn.abs()).to(zp.dtype)
+            a, b = 1 + gamma * up, 1 + gamma * (1 - up)
+            r = out_grad / stab(a * zp + b * zn)
+            return [a * r, a * r, b * r, b * r]
+        super().__init__(
+            input_modifiers=[lambda x: x.clamp(min=0), lambda x: x.clamp(max=0)] * 2,
+            # (x+, w+), (x-, w-): positive side; (x+, w-), (x-, w+): negative side; each bias counted once
+            param_modifiers=[pos, no_bias(neg), neg, no_bias(pos)],
+            output_modifiers=[lambda o: o] * 4,
+            gradient_mapper=mapper,
+            reducer=lambda xs, gs: sum(x * g for x, g in zip(xs, gs)))
 
 # %% ../nbs/04_lrp.ipynb #235f9587
-COMPOSITE_NAMES = ["exmap", "gradient", *sorted(ZENNIT_COMPOSITES)]
+COMPOSITE_NAMES = ["exmap", "exmap_authors", "gradient", "input_x_gradient", *sorted(ZENNIT_COMPOSITES)]
 CANONIZERS = {"auto": None, "none": lambda: [], "sequential_bn": lambda: [SequentialMergeBatchNorm()],
               "resnet": lambda: [ResNetCanonizer()]}
 
@@ -35,14 +60,17 @@ def get_canonizers(model: nn.Module, name: str = "auto") -> list:
     if name == "auto": name = "resnet" if isinstance(model, torchvision.models.ResNet) else "sequential_bn"
     return CANONIZERS[name]()
 
-def get_composite(name: str = "exmap", # "exmap" (EpsilonPlus), "gradient", or a zennit preset name
+def get_composite(name: str = "exmap", # see `COMPOSITE_NAMES`: "exmap" (EpsilonPlus), "exmap_authors", "gradient", ...
                   model: nn.Module | None = None, canonizer: str = "auto",
                   low: float = 0., high: float = 1., # input range, for the `epsilon_gamma_box` preset's first layer
+                  gamma: float = 4.,   # "exmap_authors": the symmetric gamma of its convolutions
                  ):
-    "A zennit composite by name, with canonizers for `model` (None for plain gradients)."
+    "A zennit composite by name, with canonizers for `model` (None for plain gradients and input x gradient)."
     check_choice(name, COMPOSITE_NAMES, "composite")
-    if name == "gradient": return None
+    if name in ("gradient", "input_x_gradient"): return None
     canonizers = get_canonizers(model, canonizer) if model is not None else []
+    if name == "exmap_authors":  # prepended layer map: convolutions get SymmetricGamma, dense layers keep epsilon
+        return EpsilonAlpha2Beta1(layer_map=[(Convolution, SymmetricGamma(gamma))], canonizers=canonizers)
     cls = ZENNIT_COMPOSITES["epsilon_plus" if name == "exmap" else name]
     if name == "epsilon_gamma_box": return cls(low=low, high=high, canonizers=canonizers)
     return cls(canonizers=canonizers)
@@ -83,6 +111,7 @@ def compute_heatmaps(model: nn.Module,
                     return F.one_hot(t, logits.shape[1]).to(logits.dtype)
                 _, rel = attributor(xb, one_hot)
                 rel = rel.detach()
+                if composite == "input_x_gradient": rel = rel * xb.detach()
                 if size is not None: rel = F.adaptive_avg_pool2d(rel, size)
                 out[i:i + len(rel)] = rel.float().cpu().numpy()
     finally:
@@ -94,8 +123,12 @@ def compute_heatmaps(model: nn.Module,
 def prepare_heatmaps(h,                     # heatmaps (N, C, H, W), or any (N, ...) array
                      size: int | None = None, # average-pool to size x size first
                      channels: bool = True,   # keep channels; False sums them
+                     sign: str = "raw",       # "raw", "positive" (relevance clipped at 0) or "abs"
+                     norm: str = "max",       # per map: "max" (divide by max |value|), "l2" or "none"
                     ) -> np.ndarray:
-    "Flattened heatmaps (N, D), each divided by its max |value| (all-zero maps stay zero)."
+    "Flattened heatmaps (N, D) float32, each normalised by `norm` (all-zero maps stay zero)."
+    check_choice(sign, ("raw", "positive", "abs"), "sign")
+    check_choice(norm, ("max", "l2", "none"), "norm")
     h = torch.as_tensor(np.asarray(h), dtype=torch.float32)
     if len(h) == 0: raise ValueError("No heatmaps given")
     check_finite(h, "heatmaps")
@@ -106,8 +139,11 @@ def prepare_heatmaps(h,                     # heatmaps (N, C, H, W), or any (N, 
         if h.ndim != 4: raise ValueError(f"channels=False needs heatmaps of shape (N, C, H, W), got {tuple(h.shape)}")
         h = h.sum(1)
     h = h.flatten(1)
-    scale = h.abs().amax(1, keepdim=True)
-    n_zero = int((scale == 0).sum())
+    if sign == "positive": h = h.clamp_min(0)
+    elif sign == "abs": h = h.abs()
+    scale = (h.abs().amax(1, keepdim=True) if norm == "max" else h.norm(dim=1, keepdim=True) if norm == "l2"
+             else torch.ones(len(h), 1))
+    n_zero = int((h.abs().amax(1) == 0).sum())
     if n_zero:
         import warnings
         warnings.warn(f"{n_zero} of {len(h)} heatmaps are all zero; they stay zero (and cluster together).")
