@@ -6,6 +6,7 @@ Docs: https://exmap-dev.github.io/exmap/cluster.html.md"""
 
 # %% ../nbs/05_cluster.ipynb #2d88a0b9
 from __future__ import annotations
+import numbers
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -16,6 +17,8 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.neighbors import kneighbors_graph
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
 from .core import check_same_length, check_finite, check_choice, to_numpy
 
 # %% auto #0
@@ -79,7 +82,7 @@ def knn_affinity(X,                           # features (N, D)
 
 def laplacian_eigen(affinity,              # symmetric non-negative affinity (N, N), sparse or dense
                     n_eigen: int = 10,     # number of smallest eigenpairs (capped at N)
-                    random_state: int | None = 0, # seeds the Lanczos start vector
+                    random_state=0,        # int, RandomState or None: seeds the Lanczos start vector
                     tol: float = 1e-4,     # Lanczos relative residual tolerance (eigenvalues to about 1e-4 or better)
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Smallest eigenvalues (ascending, in [0, 2]) and eigenvectors of the normalised Laplacian, and sqrt of the degrees."
@@ -90,7 +93,7 @@ def laplacian_eigen(affinity,              # symmetric non-negative affinity (N,
     if n <= _DENSE_MAX or m >= n - 1:
         vals, vecs = eigh(L.toarray(), subset_by_index=[0, m - 1])
     else:
-        v0 = np.random.default_rng(random_state).uniform(-1, 1, n)
+        v0 = check_random_state(random_state).uniform(-1, 1, n)
         M = (2.0 * sparse.identity(n, format="csr") - L).tocsr()
         vals, vecs = eigsh(M, k=m, which="LA", v0=v0, ncv=min(n - 1, max(2 * m + 1, 30)), tol=tol)
         vals = 2.0 - vals
@@ -119,32 +122,53 @@ def cluster_qr(vectors # embedding (N, k), e.g. the first k Laplacian eigenvecto
     return np.abs(vectors @ (ut @ v.conj())).argmax(axis=1)
 
 # %% ../nbs/05_cluster.ipynb #dd39f0f8
-def _check_heatmaps(H, name: str = "heatmaps") -> np.ndarray:
-    X = to_numpy(H)
-    if X.ndim < 2: raise ValueError(f"{name} must be 2-D (N, D), got shape {X.shape}. Pass one row per sample.")
-    X = X.reshape(len(X), -1)
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}.")
+def _check_heatmaps(est, H, name: str = "heatmaps", reset: bool = True) -> np.ndarray:
+    "Validate heatmaps (N, D) or (N, ...) for estimator `est` (sklearn `validate_data`: sets `n_features_in_`, refuses sparse)."
+    if not sparse.issparse(H):
+        H = to_numpy(H)
+        if H.ndim < 2: raise ValueError(f"{name} must be 2-D (N, D), got shape {H.shape}. Pass one row per sample.")
+        if H.ndim > 2: H = H.reshape(len(H), -1)  # (N, C, H, W) heatmaps: one flat row per sample
+        if H.dtype.kind in "biuf" and H.dtype not in (np.float32, np.float64): H = H.astype(np.float64)
+        elif H.dtype.kind not in "fcO": raise ValueError(f"{name} must be real numbers, got dtype {H.dtype}.")
+    X = validate_data(est, H, reset=reset, accept_sparse=False, dtype=[np.float64, np.float32], ensure_all_finite=False)
     check_finite(X, name)
-    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+    return X
 
 def _check_k(n: int, k: int | None, what: str = "n_clusters"):
     if k is None: return
-    if int(k) != k or k < 1: raise ValueError(f"{what}={k!r}; pass a positive integer (or None).")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Real) or int(k) != k or k < 1:
+        raise ValueError(f"{what}={k!r}; pass a positive integer (or None).")
     if n < k: raise ValueError(f"{n} samples but {what}={k}: there cannot be more clusters than samples. "
                                f"Lower {what} or pass more samples.")
 
 # %% ../nbs/05_cluster.ipynb #8f437dfb
 class EigengapSpectral(ClusterMixin, BaseEstimator):
-    "Spectral clustering on a sparse kNN graph; the number of clusters from the eigengap of the same eigendecomposition."
+    """Spectral clustering on a sparse kNN graph; the number of clusters from the eigengap of the same eigendecomposition.
+
+    Attributes
+    ----------
+    labels_ : ndarray of int64, shape (N,)
+        Cluster id of each sample, 0..n_clusters_-1.
+    n_clusters_ : int
+        Number of clusters: the eigengap's k, or `n_clusters` when given.
+    eigenvalues_ : ndarray of float64, shape (n_eigen,)
+        Smallest eigenvalues of the normalised Laplacian, ascending (`[0.]` when there is nothing to split).
+    embedding_ : ndarray of float64, shape (N, n_clusters_)
+        Spectral embedding the clusters were assigned on.
+    affinity_ : scipy.sparse.csr_matrix, shape (N, N)
+        The symmetric kNN affinity (all zeros when there is nothing to split).
+    n_features_in_ : int
+        Number of features seen in `fit`.
+    """
     def __init__(self,
                  n_clusters: int | None = None,  # fixed number of clusters; None: eigengap heuristic
+                 *,
                  n_neighbors: int | None = None, # kNN graph neighbours; None: round(ln N), at least 2
                  k_min: int = 2,                 # eigengap: fewest clusters
                  k_max: int = 10,                # eigengap: most clusters (capped at N-1)
-                 n_eigen: int = 10,              # eigenvalues to keep (raised to k_max+1 or n_clusters as needed)
+                 n_eigen: int | None = None,     # eigenvalues to compute (capped at N); None: k_max+1 (eigengap) or n_clusters+1
                  assign: str = "cluster_qr",     # "cluster_qr" or "kmeans" (on the row-normalised embedding)
-                 random_state: int | None = 0,   # Lanczos start vector and k-means
+                 random_state=0,                 # int, RandomState or None: Lanczos start vector and k-means
                  n_jobs: int | None = None,      # neighbour search jobs
                  eigen_tol: float = 1e-4,        # Lanczos tolerance (see `laplacian_eigen`)
                 ):
@@ -152,9 +176,19 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
         self.n_eigen, self.assign, self.random_state, self.n_jobs = n_eigen, assign, random_state, n_jobs
         self.eigen_tol = eigen_tol
 
+    def _n_eigen(self) -> int:
+        "Eigenvalues to compute: `n_eigen`, at least what the eigengap (k_max+1) or a fixed k needs."
+        fixed = self.n_clusters is not None
+        need = int(self.n_clusters) if fixed else int(self.k_max) + 1
+        if self.n_eigen is None: return need + fixed  # a fixed k also gets lambda_{k+1}, for plots
+        if int(self.n_eigen) != self.n_eigen or self.n_eigen < need:
+            raise ValueError(f"n_eigen={self.n_eigen!r} is too small: {'n_clusters' if fixed else 'the eigengap up to k_max'} "
+                             f"needs {need} eigenvalues. Pass n_eigen=None (as many as needed) or at least {need}.")
+        return int(self.n_eigen)
+
     def fit(self, X, y=None):
         "Cluster the rows of `X` (N, D); sets `labels_`, `n_clusters_`, `eigenvalues_`, `embedding_`, `affinity_`."
-        X = _check_heatmaps(X, "X")
+        X = _check_heatmaps(self, X, "X")
         check_choice(self.assign, ("cluster_qr", "kmeans"), "assignment")
         n = len(X)
         _check_k(n, self.n_clusters)
@@ -164,73 +198,121 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
             if n < self.k_min + 1:
                 raise ValueError(f"{n} samples but the eigengap needs at least k_min+1={self.k_min + 1} "
                                  "(n_clusters=None). Pass more samples or a fixed n_clusters.")
+        m = self._n_eigen()
+        rs = check_random_state(self.random_state)
         if self.n_clusters == 1 or n == 1:  # nothing to split
             self.labels_, self.n_clusters_ = np.zeros(n, dtype=np.int64), 1
-            self.eigenvalues_, self.embedding_, self.affinity_ = np.zeros(1), np.zeros((n, 1)), None
+            self.eigenvalues_, self.embedding_ = np.zeros(1), np.zeros((n, 1))
+            self.affinity_ = sparse.csr_matrix((n, n), dtype=np.float64)
             return self
         self.affinity_ = knn_affinity(X, self.n_neighbors, self.n_jobs)
-        need = self.k_max + 1 if self.n_clusters is None else self.n_clusters
-        vals, vecs, dd = laplacian_eigen(self.affinity_, max(self.n_eigen, need), self.random_state,
-                                       self.eigen_tol)
+        vals, vecs, dd = laplacian_eigen(self.affinity_, m, rs, self.eigen_tol)
         k = eigengap(vals, self.k_min, self.k_max) if self.n_clusters is None else int(self.n_clusters)
         emb = vecs[:, :k] / dd[:, None]  # random-walk eigenvectors, as sklearn's spectral_embedding
         if self.assign == "cluster_qr": labels = cluster_qr(emb)
         else:
             U = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
-            labels = KMeans(k, n_init=10, random_state=self.random_state).fit(U).labels_
-        self.labels_, self.n_clusters_ = labels.astype(np.int64), k
+            labels = KMeans(k, n_init=10, random_state=rs).fit(U).labels_
+        self.labels_, self.n_clusters_ = labels.astype(np.int64), int(k)
         self.eigenvalues_, self.embedding_ = vals, emb
         return self
 
 def eigengap_spectral(X,                              # features (N, D)
                       n_neighbors: int | None = None, # kNN graph neighbours; None: round(ln N)
-                      k_min: int = 2, k_max: int = 10, n_eigen: int = 10,
-                      random_state: int | None = 0,
+                      k_min: int = 2, k_max: int = 10,
+                      n_eigen: int | None = None,     # eigenvalues to compute; None: k_max+1
+                      random_state=0,                 # int, RandomState or None
                      ) -> tuple[np.ndarray, int, np.ndarray]:
     "Cluster labels, eigengap k and the smallest Laplacian eigenvalues of `X` (functional `EigengapSpectral`)."
-    est = EigengapSpectral(None, n_neighbors, k_min, k_max, n_eigen, random_state=random_state).fit(X)
+    est = EigengapSpectral(None, n_neighbors=n_neighbors, k_min=k_min, k_max=k_max, n_eigen=n_eigen,
+                           random_state=random_state).fit(X)
     return est.labels_, est.n_clusters_, est.eigenvalues_
 
 # %% ../nbs/05_cluster.ipynb #75e5f810
 class ExMapClusterer(ClusterMixin, BaseEstimator):
-    "Heatmaps + class labels -> pseudo-group ids, by clustering all heatmaps (global) or each class's (local)."
+    """Heatmaps + class labels -> pseudo-group ids, by clustering all heatmaps (global) or each class's (local).
+
+    `fit(H, y)` needs the class labels `y` (declared to scikit-learn by the tag `target_tags.required`).
+
+    Attributes
+    ----------
+    labels_ : ndarray of int64, shape (N,)
+        Pseudo-group id of each sample, 0..n_groups_-1, ordered by class then cluster (`make_pseudo_groups`).
+    clusters_ : ndarray of int64, shape (N,)
+        Raw cluster id of each sample (global ids, or ids within the sample's class in local mode).
+    classes_ : ndarray, shape (n_classes,)
+        The class labels present in `y`, sorted.
+    n_clusters_ : int
+        Number of clusters found: the global k, or in local mode the sum of the per-class k.
+    n_clusters_per_class_ : dict
+        Class -> number of clusters of that class: its own k in local mode; in global mode the number of
+        global clusters among the class's samples (= its pseudo-groups).
+    eigenvalues_ : ndarray of float64, shape (n_eigen,)
+        Global spectral mode: the smallest Laplacian eigenvalues; otherwise empty.
+    eigenvalues_per_class_ : dict
+        Local spectral mode: class -> smallest Laplacian eigenvalues of that class's graph; otherwise empty.
+    estimators_ : list
+        The fitted clusterers (`EigengapSpectral` or `KMeans`): one in global mode, one per class (in the
+        order of `classes_`) in local mode.
+    group_classes_ : ndarray, shape (n_groups_,)
+        The class of each pseudo-group.
+    n_groups_ : int
+        Number of pseudo-groups.
+    n_features_in_ : int
+        Number of features seen in `fit` (after flattening (N, C, H, W) heatmaps).
+    """
+    _expected_failed_checks = {  # scikit-learn common checks that cannot apply (see tests/test_estimators.py)
+        "check_clustering": "calls fit(X) without y; ExMapClusterer pairs clusters with class labels, so y is required "
+                            "(declared by the target_tags.required tag)"}
+
     def __init__(self,
                  method: str = "spectral",        # "spectral" (eigengap unless n_clusters) or "kmeans" (needs n_clusters)
+                 *,
                  mode: str = "global",            # "global": cluster everything, split by class; "local": per class
                  n_clusters: int | dict | None = None, # fixed k; in local mode also a dict class -> k (missing: eigengap)
                  n_neighbors: int | None = None,  # spectral kNN graph; None: round(ln N) of the data clustered
                  k_min: int = 2,                  # eigengap: fewest clusters
                  k_max: int = 10,                 # eigengap: most clusters
-                 n_eigen: int = 10,               # eigenvalues kept for `eigenvalues_` / plots
+                 n_eigen: int | None = None,      # eigenvalues computed (see `EigengapSpectral`); None: as many as needed
                  assign: str = "cluster_qr",      # spectral assignment: "cluster_qr" or "kmeans"
                  n_init: int = 10,                # k-means restarts
                  classes=None,                    # expected class labels: each must have samples; None: those in y
-                 random_state: int | None = 0,
+                 random_state=0,                  # int, RandomState or None
                  n_jobs: int | None = None,       # neighbour search jobs
                 ):
         self.method, self.mode, self.n_clusters, self.n_neighbors = method, mode, n_clusters, n_neighbors
         self.k_min, self.k_max, self.n_eigen, self.assign = k_min, k_max, n_eigen, assign
         self.n_init, self.classes, self.random_state, self.n_jobs = n_init, classes, random_state, n_jobs
 
-    def _cluster(self, X, k):
-        "Cluster `X` with `k` clusters (None: eigengap); returns (labels, k, eigenvalues or None, estimator)."
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+    def _cluster(self, X, k, rs):
+        "Cluster `X` with `k` clusters (None: eigengap); returns (labels, k, eigenvalues (maybe empty), estimator)."
         if self.method == "kmeans":
             if k is None:
                 raise ValueError("method='kmeans' needs n_clusters. Pass n_clusters=k, or use method='spectral' "
                                  "to choose k by the eigengap.")
             _check_k(len(X), k)
-            km = KMeans(int(k), n_init=self.n_init, random_state=self.random_state).fit(X)
-            return km.labels_.astype(np.int64), int(k), None, km
-        est = EigengapSpectral(k, self.n_neighbors, self.k_min, self.k_max, self.n_eigen, self.assign,
-                               self.random_state, self.n_jobs).fit(X)
+            km = KMeans(int(k), n_init=self.n_init, random_state=rs).fit(X)
+            return km.labels_.astype(np.int64), int(k), np.zeros(0), km
+        est = EigengapSpectral(k, n_neighbors=self.n_neighbors, k_min=self.k_min, k_max=self.k_max,
+                               n_eigen=self.n_eigen, assign=self.assign, random_state=rs, n_jobs=self.n_jobs).fit(X)
         return est.labels_, est.n_clusters_, est.eigenvalues_, est
 
-    def fit(self, H, y):
+    def fit(self, H, y=None):
         "Cluster heatmaps `H` (N, D) with class labels `y` (N,); sets `labels_` (pseudo-groups) and friends."
         check_choice(self.method, ("spectral", "kmeans"), "clustering method")
         check_choice(self.mode, ("global", "local"), "clustering mode")
-        X = _check_heatmaps(H)
-        y = to_numpy(y).ravel()
+        if y is None:
+            raise ValueError("ExMapClusterer requires y to be passed, but the target y is None. Pass the class label "
+                             "of each heatmap: pseudo-groups are (class, cluster) pairs.")
+        X = _check_heatmaps(self, H)
+        y = to_numpy(y)
+        if y.ndim == 2 and y.shape[1] == 1: y = y.ravel()
+        if y.ndim != 1: raise ValueError(f"y must be 1-D (N,), got shape {y.shape}. Pass one class label per heatmap.")
         check_same_length(heatmaps=X, y=y)
         if len(y) == 0: raise ValueError("No samples: pass at least one heatmap.")
         present = np.unique(y)
@@ -240,27 +322,34 @@ class ExMapClusterer(ClusterMixin, BaseEstimator):
                                          "or leave `classes=None` to cluster only the classes present.")
         if isinstance(self.n_clusters, dict) and self.mode == "global":
             raise ValueError("n_clusters as a dict (class -> k) needs mode='local'; pass an int for mode='global'.")
+        rs = check_random_state(self.random_state)
+        self.classes_ = present
+        self.eigenvalues_, self.eigenvalues_per_class_, self.n_clusters_per_class_ = np.zeros(0), {}, {}
+        keys = [c.item() if hasattr(c, "item") else c for c in present]
         if self.mode == "global":
-            clusters, self.n_clusters_, self.eigenvalues_, self.estimators_ = self._cluster(X, self.n_clusters)
+            clusters, self.n_clusters_, self.eigenvalues_, est = self._cluster(X, self.n_clusters, rs)
+            self.estimators_ = [est]
+            for key, c in zip(keys, present): self.n_clusters_per_class_[key] = int(len(np.unique(clusters[y == c])))
         else:
             clusters = np.zeros(len(y), dtype=np.int64)
-            self.n_clusters_, self.eigenvalues_, self.estimators_ = {}, {}, {}
-            for c in present:
-                key = c.item() if hasattr(c, "item") else c
+            self.estimators_ = []
+            for key, c in zip(keys, present):
                 idx = np.flatnonzero(y == c)
                 k = self.n_clusters.get(key) if isinstance(self.n_clusters, dict) else self.n_clusters
-                try: lab, kc, ev, est = self._cluster(X[idx], k)
+                try: lab, kc, ev, est = self._cluster(X[idx], k, rs)
                 except ValueError as e: raise ValueError(f"class {key!r} ({len(idx)} samples): {e}") from e
                 clusters[idx] = lab
-                self.n_clusters_[key], self.eigenvalues_[key], self.estimators_[key] = kc, ev, est
-            if self.method == "kmeans": self.eigenvalues_ = None
+                self.n_clusters_per_class_[key] = int(kc); self.estimators_.append(est)
+                if self.method == "spectral": self.eigenvalues_per_class_[key] = ev
+            self.n_clusters_ = int(sum(self.n_clusters_per_class_.values()))
+        self.n_clusters_ = int(self.n_clusters_)
         self.clusters_ = clusters
         self.labels_ = make_pseudo_groups(y, clusters)
         self.group_classes_ = pseudo_group_classes(y, self.labels_)
         self.n_groups_ = len(self.group_classes_)
         return self
 
-    def fit_predict(self, H, y):
+    def fit_predict(self, H, y=None):
         "Fit and return the pseudo-group ids."
         return self.fit(H, y).labels_
 

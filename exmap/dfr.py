@@ -7,9 +7,13 @@ Docs: https://exmap-dev.github.io/exmap/dfr.html.md"""
 # %% ../nbs/06_dfr.ipynb #5d6ea075
 from __future__ import annotations
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from .core import check_choice, check_finite, check_same_length, to_numpy
 from .metrics import group_accuracy
 
@@ -18,13 +22,15 @@ __all__ = ['balanced_indices', 'DFR']
 
 # %% ../nbs/06_dfr.ipynb #4c848cb1
 def balanced_indices(groups,                   # group id per sample
-                     rng: np.random.Generator,
+                     random_state=None,        # int, RandomState or None (`check_random_state`)
                      min_group_size: int = 6,  # groups smaller than this do not set the target size
                      small_groups: str = "keep", # "keep" small groups whole, or "drop" them
                     ) -> np.ndarray:
     "Indices of a group-balanced sample: every group subsampled to the size of the smallest group with >= `min_group_size` members."
     check_choice(small_groups, ("keep", "drop"), "small_groups rule")
-    groups = to_numpy(groups)
+    groups = to_numpy(groups).ravel()
+    if len(groups) == 0: raise ValueError("groups is empty: pass one group id per sample (at least one sample).")
+    rng = check_random_state(random_state)
     ids, counts = np.unique(groups, return_counts=True)
     big = counts >= min_group_size
     target = counts[big].min() if big.any() else counts.min()
@@ -39,70 +45,125 @@ def balanced_indices(groups,                   # group id per sample
 
 # %% ../nbs/06_dfr.ipynb #04331c3d
 class DFR(ClassifierMixin, BaseEstimator):
-    "Last-layer retraining on group-balanced data; `fit(X, y, groups=None)` with true, pseudo- or no groups."
+    """Last-layer retraining on group-balanced data; `fit(X, y, groups=None)` with true, pseudo- or no groups.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        The class labels seen in `fit` (any labels `np.unique` can sort: ints, strings, ...).
+    n_features_in_ : int
+        Number of features seen in `fit`.
+    scaler_ : StandardScaler
+        Standardisation fitted on the features given to `fit`.
+    C_ : float
+        The inverse L1 strength chosen (the only one when `C_grid` has one value).
+    tune_scores_ : dict
+        C -> mean worst-group accuracy over the tuning splits (empty when `C_grid` has one value).
+    coef_ : ndarray of float64, shape (1, n_features) for two classes, (n_classes, n_features) otherwise
+        Averaged weights of the final head.
+    intercept_ : ndarray of float64, shape (1,) or (n_classes,)
+        Averaged intercepts.
+    balanced_size_ : int
+        Median size of the balanced training samples of the final head.
+    """
     def __init__(self,
                  C_grid=(1., 0.7, 0.3, 0.1, 0.07, 0.03, 0.01), # inverse L1 strengths to choose from
+                 *,
                  n_models: int = 20,        # logistic regressions averaged in the final head
                  n_tune_splits: int = 5,    # random validation halves per C when tuning
                  l1_ratio: float = 1.0,    # 1: L1 penalty (DFR's), 0: L2
                  min_group_size: int = 6,   # tiny-group rule, see `balanced_indices`
                  small_groups: str = "keep",
                  standardize: bool = True,
-                 random_state: int = 0):
+                 random_state=0):           # int, RandomState or None (`check_random_state`)
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
         self.min_group_size, self.small_groups, self.standardize, self.random_state = min_group_size, small_groups, standardize, random_state
 
-    def _lr(self, C, multiclass):
+    def _lr(self, C, multiclass, rs):
         solver = "saga" if multiclass else "liblinear"
         return LogisticRegression(C=C, l1_ratio=self.l1_ratio, solver=solver, max_iter=1000 if multiclass else 100,
-                                  random_state=self.random_state)
+                                  random_state=rs)
 
-    def fit(self, X, y, groups=None):
-        X, y = np.asarray(to_numpy(X), dtype=np.float64), to_numpy(y).astype(int)
-        groups = y if groups is None else to_numpy(groups).astype(int)
+    def _features(self, X, reset):
+        if not sparse.issparse(X): X = to_numpy(X)
+        return validate_data(self, X, reset=reset, accept_sparse=False, dtype=np.float64,
+                             ensure_all_finite=False if reset else True)
+
+    def fit(self, X, y=None, groups=None):
+        "Fit on features `X` (N, D), class labels `y` (N,) and optional group ids `groups` (N,) (None: the classes)."
+        if y is None:
+            raise ValueError("DFR requires y to be passed, but the target y is None. Pass the class label of each sample.")
+        X = self._features(X, reset=True)
+        y = column_or_1d(to_numpy(y), warn=True)
         check_same_length(X=X, y=y, groups=groups); check_finite(X, "features")
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2: raise ValueError("DFR needs at least two classes in y")
-        for c in self.classes_:
-            if len(np.unique(groups[y == c])) == 0: raise ValueError(f"class {c} has no samples")
-        rng = np.random.default_rng(self.random_state)
+        check_classification_targets(y)
+        self.classes_, yi = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"DFR needs at least two classes in y, got 1 class ({self.classes_[0]!r}) in "
+                             f"{len(y)} samples. Pass samples of every class.")
+        if groups is None: groups = yi
+        else:
+            groups = to_numpy(groups).ravel()
+            if groups.dtype.kind == "f" and np.all(np.isfinite(groups)) and np.all(groups == np.round(groups)):
+                groups = groups.astype(np.int64)
+            if groups.dtype.kind not in "iu":
+                raise ValueError(f"groups must be integer ids 0..G-1, got dtype {groups.dtype}. Pass integer group "
+                                 "ids (e.g. `make_pseudo_groups(y, clusters)`).")
+            if groups.min() < 0:
+                raise ValueError(f"groups holds negative ids (min {int(groups.min())}); pass group ids 0..G-1 "
+                                 "(e.g. `make_pseudo_groups(y, clusters)`).")
+            groups = np.unique(groups, return_inverse=True)[1].astype(np.int64)  # dense 0..G-1
+        C_grid = list(self.C_grid)
+        if not C_grid: raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
+        rs = check_random_state(self.random_state)
         self.scaler_ = StandardScaler(with_mean=self.standardize, with_std=self.standardize).fit(X)
         Xs = self.scaler_.transform(X)
         multi = len(self.classes_) > 2
         # 1. choose C by worst-group accuracy on held-out validation halves
         self.tune_scores_ = {}
-        if len(self.C_grid) > 1:
-            for C in self.C_grid:
+        if len(C_grid) > 1:
+            if int(self.n_tune_splits) < 1:
+                raise ValueError(f"n_tune_splits={self.n_tune_splits!r} with {len(C_grid)} values of C: pass at least 1 "
+                                 "split, or a single C (e.g. C_grid=(1.,)) to skip tuning.")
+            for C in C_grid:
                 scores = []
                 for _ in range(self.n_tune_splits):
-                    perm = rng.permutation(len(y)); a, b = perm[:len(y) // 2], perm[len(y) // 2:]
-                    idx = a[balanced_indices(groups[a], rng, self.min_group_size, self.small_groups)]
-                    if len(np.unique(y[idx])) < len(self.classes_): continue
-                    lr = self._lr(C, multi).fit(Xs[idx], y[idx])
-                    scores.append(np.nanmin(group_accuracy(y[b], lr.predict(Xs[b]), groups[b], groups.max() + 1)))
+                    perm = rs.permutation(len(yi)); a, b = perm[:len(yi) // 2], perm[len(yi) // 2:]
+                    idx = a[balanced_indices(groups[a], rs, self.min_group_size, self.small_groups)]
+                    if len(np.unique(yi[idx])) < len(self.classes_): continue
+                    lr = self._lr(C, multi, rs).fit(Xs[idx], yi[idx])
+                    scores.append(np.nanmin(group_accuracy(yi[b], lr.predict(Xs[b]), groups[b], groups.max() + 1)))
                 self.tune_scores_[C] = float(np.mean(scores)) if scores else -np.inf
-            self.C_ = max(self.tune_scores_, key=self.tune_scores_.get)
-        else: self.C_ = self.C_grid[0]
+            if all(s == -np.inf for s in self.tune_scores_.values()):
+                raise ValueError(f"Every tuning split was skipped: no random half of the {len(yi)} samples held every "
+                                 f"class. Pass more samples per class, or a single C (e.g. C_grid=({C_grid[0]},)) "
+                                 "to skip tuning.")
+            self.C_ = float(max(self.tune_scores_, key=self.tune_scores_.get))
+        else: self.C_ = float(C_grid[0])
         # 2. the final head: average of n_models regressions, each on a balanced sample of the whole set
         coefs, intercepts, sizes = [], [], []
         for _ in range(self.n_models):
-            idx = balanced_indices(groups, rng, self.min_group_size, self.small_groups)
-            lr = self._lr(self.C_, multi).fit(Xs[idx], y[idx])
+            idx = balanced_indices(groups, rs, self.min_group_size, self.small_groups)
+            lr = self._lr(self.C_, multi, rs).fit(Xs[idx], yi[idx])
             coefs.append(lr.coef_); intercepts.append(lr.intercept_); sizes.append(len(idx))
         self.coef_, self.intercept_ = np.mean(coefs, 0), np.mean(intercepts, 0)
         self.balanced_size_ = int(np.median(sizes))
         return self
 
     def decision_function(self, X):
-        Xs = self.scaler_.transform(np.asarray(to_numpy(X), dtype=np.float64))
+        "Scores (N,) for two classes (positive: `classes_[1]`), (N, n_classes) otherwise."
+        check_is_fitted(self)
+        Xs = self.scaler_.transform(self._features(X, reset=False))
         d = Xs @ self.coef_.T + self.intercept_
         return d[:, 0] if d.shape[1] == 1 else d
 
     def predict_proba(self, X):
+        "Class probabilities (N, n_classes), columns in the order of `classes_`."
         d = self.decision_function(X)
         if d.ndim == 1: p1 = 1 / (1 + np.exp(-d)); return np.stack([1 - p1, p1], 1)
         e = np.exp(d - d.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
 
     def predict(self, X):
+        "Predicted class labels (N,), values from `classes_`."
         d = self.decision_function(X)
         return self.classes_[(d > 0).astype(int) if d.ndim == 1 else d.argmax(1)]
