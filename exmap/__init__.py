@@ -6,6 +6,7 @@ Modules:
 - `exmap.jtt`: Just Train Twice (Liu et al., ICML 2021): train ERM briefly, upsample the training samples it gets wrong, train again; choose (T, lambda, checkpoint) on the validation set by true groups (JTT), ExMap pseudo-groups (JTT+ExMap) or mean accuracy (unsupervised JTT).
 - `exmap.multishortcut`: Datasets with two shortcuts at once: an offline multi-shortcut MNIST benchmark, a loader for UrbanCars in the Whac-A-Mole layout, and a figure of example images per group.
 - `exmap.strategy`: One slot for groups: group-inference methods by name (`infer_groups`) on one side, group-robustness strategies with `fit(X, y, groups)` / `predict(X)` on the other, so that any pseudo-groups reach any strategy.
+- `exmap.suite`: A suite of shortcut benchmarks built offline from MNIST: colour, a small patch, a background texture, a co-occurring object and a 5-class task, each at two correlation strengths, with masks of the digit and the shortcut.
 - `exmap.train`: ERM for a small CNN (the CPU default) and CIFAR-style torchvision ResNets: seeded, with a progress bar, the checkpoint chosen on validation without group labels, saved and reloadable; penultimate-feature extraction.
 - `exmap.wam`: Whac-A-Mole metrics for two shortcuts at once: in-distribution accuracy, the BG, CoObj and BG+CoObj gaps, and worst-group accuracy, as dicts and tidy DataFrames."""
 
