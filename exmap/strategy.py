@@ -10,16 +10,19 @@ from __future__ import annotations
 from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 import torch
+from sklearn.exceptions import NotFittedError
 from .core import check_choice, check_same_length, to_numpy
 from .data import GroupDataset
 from .cluster import ExMapClusterer, make_pseudo_groups
 from .george import GEORGE, random_pseudo_groups, class_only_groups
 from .dfr import DFR
 from .jtt import JTT
+from .dro import GroupDRO, CVaRDRO, LfF, check_groups
 from .train import extract_features
 
 # %% auto #0
-__all__ = ['GROUP_INFERENCE', 'GroupStrategy', 'DFRStrategy', 'JTTStrategy', 'register_group_inference', 'infer_groups']
+__all__ = ['STRATEGIES', 'GROUP_INFERENCE', 'GroupStrategy', 'DFRStrategy', 'JTTStrategy', 'GroupDROStrategy', 'CVaRStrategy',
+           'LfFStrategy', 'get_strategy', 'register_group_inference', 'infer_groups', 'infer_training_groups']
 
 # %% ../nbs/10_strategy.ipynb #441f0ab6
 @runtime_checkable
@@ -29,10 +32,22 @@ class GroupStrategy(Protocol):
     def predict(self, X): ...              # predicted labels
 
 # %% ../nbs/10_strategy.ipynb #d0e6b6fe
+def _check_fitted(obj, attr: str):
+    if not hasattr(obj, attr):
+        raise NotFittedError(f"This {type(obj).__name__} is not fitted yet: call fit(X, y, groups) before predict.")
+
+def _validation_set(X, y, groups, info) -> GroupDataset:
+    "The images, labels (and groups) given to a strategy's `fit` as a `GroupDataset` (attributes unknown: zeros)."
+    X, y = torch.as_tensor(X), torch.as_tensor(to_numpy(y)).long()
+    check_same_length(X=X, y=y, groups=groups)
+    if X.ndim != 4: raise ValueError(f"X must be a batch of images (N, C, H, W), got shape {tuple(X.shape)}.")
+    check_groups(groups, len(y), "groups")
+    return GroupDataset(X, y, np.zeros((len(y), len(info.sizes) - 1), int), info, "validation")
+
 class DFRStrategy:
     "DFR on the penultimate features of `model`: `fit(images, y, groups)`, `predict(images)`."
     def __init__(self, model: torch.nn.Module, # trained model with an `fc` last layer (frozen)
-                 device=None, **dfr_params):   # `exmap.dfr.DFR` parameters
+                 *, device=None, **dfr_params): # `exmap.dfr.DFR` parameters
         self.model, self.device, self.dfr_params = model, device, dfr_params
 
     def features(self, X) -> np.ndarray: return extract_features(self.model, torch.as_tensor(X), device=self.device)
@@ -41,24 +56,74 @@ class DFRStrategy:
         self.dfr_ = DFR(**self.dfr_params).fit(self.features(X), to_numpy(y), groups)
         return self
 
-    def predict(self, X) -> np.ndarray: return self.dfr_.predict(self.features(X))
+    def predict(self, X) -> np.ndarray:
+        _check_fitted(self, "dfr_")
+        return self.dfr_.predict(self.features(X))
 
 class JTTStrategy:
     "JTT trained on `train`, selected on the images, labels and groups given to `fit` (the validation set)."
     def __init__(self, train: GroupDataset, # training split
-                 errors: dict | None = None, # JTT error sets {T: bool (N,)} to reuse (`exmap.jtt.identify_errors`)
+                 *, errors: dict | None = None, # JTT error sets {T: bool (N,)} to reuse (`exmap.jtt.identify_errors`)
                  **jtt_params):              # `exmap.jtt.JTT` parameters
         self.train, self.errors, self.jtt_params = train, errors, jtt_params
 
     def fit(self, X, y, groups=None):
-        X, y = torch.as_tensor(X), torch.as_tensor(to_numpy(y)).long()
-        check_same_length(X=X, y=y, groups=groups)
-        info = self.train.info  # attributes unknown here: zeros; JTT reads only x and y of the validation set
-        val = GroupDataset(X, y, np.zeros((len(y), len(info.sizes) - 1), int), info, "validation")
+        val = _validation_set(X, y, groups, self.train.info)   # JTT reads only x and y of the validation set
         self.jtt_ = JTT(**self.jtt_params).fit(self.train, val, groups, errors=self.errors)
         return self
 
-    def predict(self, X) -> np.ndarray: return self.jtt_.predict(torch.as_tensor(X))
+    def predict(self, X) -> np.ndarray:
+        _check_fitted(self, "jtt_")
+        return self.jtt_.predict(torch.as_tensor(X))
+
+# %% ../nbs/10_strategy.ipynb #762cef31
+class _TrainingStrategy:
+    "A strategy that trains on `train` and selects on the set given to `fit`."
+    _estimator: type = None
+    def __init__(self, train: GroupDataset, # training split
+                 **params):                 # parameters of the `exmap.dro` estimator
+        self.train, self.params = train, params
+
+    def _fit_kwargs(self) -> dict: return {}
+
+    def fit(self, X, y, groups=None):
+        if not isinstance(self.train, GroupDataset):
+            raise TypeError(f"train must be a GroupDataset (exmap.data), got {type(self.train).__name__}.")
+        val = _validation_set(X, y, groups, self.train.info)
+        self.estimator_ = self._estimator(**self.params).fit(self.train, val, val_groups=groups, **self._fit_kwargs())
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        _check_fitted(self, "estimator_")
+        return self.estimator_.predict(torch.as_tensor(X))
+
+class GroupDROStrategy(_TrainingStrategy):
+    "Group DRO (`exmap.dro.GroupDRO`) trained on `train` with `train_groups`; `fit(X, y, groups)` selects on validation."
+    _estimator = GroupDRO
+    def __init__(self, train: GroupDataset, # training split
+                 *, train_groups=None,      # training (pseudo-)group ids (len(train),); None: ERM
+                 **params):                 # `exmap.dro.GroupDRO` parameters
+        self.train, self.train_groups, self.params = train, train_groups, params
+
+    def _fit_kwargs(self): return dict(train_groups=self.train_groups)
+
+class CVaRStrategy(_TrainingStrategy):
+    "CVaR DRO (`exmap.dro.CVaRDRO`) trained on `train`; `fit(X, y, groups)` selects on validation."
+    _estimator = CVaRDRO
+
+class LfFStrategy(_TrainingStrategy):
+    "Learning from Failure (`exmap.dro.LfF`) trained on `train`; `fit(X, y, groups)` selects on validation."
+    _estimator = LfF
+
+# %% ../nbs/10_strategy.ipynb #aad408f1
+STRATEGIES: dict[str, type] = {"dfr": DFRStrategy, "jtt": JTTStrategy, "group_dro": GroupDROStrategy,
+                               "cvar_dro": CVaRStrategy, "lff": LfFStrategy}
+
+def get_strategy(name: str, # a key of `STRATEGIES`
+                 *args, **kwargs, # the strategy's arguments (a model for "dfr", the training split for the others)
+                ):
+    "A group-robustness strategy by name."
+    return STRATEGIES[check_choice(name, STRATEGIES, "strategy")](*args, **kwargs)
 
 # %% ../nbs/10_strategy.ipynb #f98c6438
 GROUP_INFERENCE: dict[str, Callable] = {}
@@ -116,3 +181,31 @@ def infer_groups(name: str,       # a key of `GROUP_INFERENCE`
     inputs = dict(heatmaps=heatmaps, features=features, groups=groups, like=like)
     pseudo = GROUP_INFERENCE[name](y, inputs, random_state, **(params or {}))
     return make_pseudo_groups(y, pseudo)
+
+# %% ../nbs/10_strategy.ipynb #4bd449d4
+def infer_training_groups(name: str,               # "exmap", "exmap_local", "george", "true" or "classes"
+                          model: torch.nn.Module,  # the trained ERM model whose heatmaps / features are clustered
+                          train: GroupDataset,     # training split (true groups used only by "true")
+                          *,
+                          heatmap_size: int | None = 14, # heatmaps average-pooled to this size before clustering
+                          channels: bool = True,   # keep the heatmaps' colour channels
+                          composite: str | None = None, # LRP composite; None: `compute_heatmaps`' default
+                          heatmaps=None,           # precomputed heatmaps (N, C, H, W) of `train.x`, to skip LRP
+                          random_state=0,
+                          params: dict | None = None, # parameters of the clustering estimator
+                          device=None, progress: bool = False,
+                         ) -> np.ndarray:
+    "Pseudo-groups of the training set, inferred the same way as on validation (heatmaps or features of `model`)."
+    check_choice(name, ("exmap", "exmap_local", "george", "true", "classes"), "training group-inference method")
+    if not isinstance(train, GroupDataset): raise TypeError(f"train must be a GroupDataset, got {type(train).__name__}.")
+    y, inputs = train.y.numpy(), {}
+    if name.startswith("exmap"):
+        from exmap.lrp import compute_heatmaps, prepare_heatmaps
+        if heatmaps is None:
+            kw = dict(device=device, progress=progress) | ({} if composite is None else dict(composite=composite))
+            heatmaps = compute_heatmaps(model, train.x, **kw)[0]
+        check_same_length(heatmaps=heatmaps, train=y)
+        inputs["heatmaps"] = prepare_heatmaps(heatmaps, size=heatmap_size, channels=channels)
+    elif name == "george": inputs["features"] = extract_features(model, train.x, device=device)
+    elif name == "true": inputs["groups"] = train.g
+    return infer_groups(name, y, **inputs, random_state=random_state, params=params)
