@@ -10,12 +10,14 @@ Docs: https://exmap-dev.github.io/exmap/george.html.md"""
 from __future__ import annotations
 import warnings
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_samples
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 from .core import check_same_length, check_finite, check_choice, to_numpy
 from .cluster import make_pseudo_groups
@@ -47,9 +49,38 @@ def _silhouette_score(Z, labels, idx) -> float:
     return float(np.mean([s[lab == c].mean() for c in present]))
 
 class GEORGE(ClusterMixin, BaseEstimator):
-    "GEORGE pseudo-groups: per class, reduce the features, cluster them with k chosen by silhouette, pair with the class."
+    """GEORGE pseudo-groups: per class, reduce the features, cluster them with k chosen by silhouette, pair with the class.
+
+    `fit(X, y)` needs the class labels `y` (declared to scikit-learn by the tag `target_tags.required`).
+
+    Attributes
+    ----------
+    labels_ : ndarray of int64, shape (N,)
+        Pseudo-group id of each sample, 0..G-1, ordered by class then cluster (`make_pseudo_groups`).
+    clusters_ : ndarray of int64, shape (N,)
+        Cluster id of each sample within its class.
+    classes_ : ndarray, shape (n_classes,)
+        The sorted class labels.
+    n_clusters_ : int
+        Total number of clusters over all classes (= the number of pseudo-groups).
+    n_clusters_per_class_ : dict
+        Class -> number of clusters of that class.
+    silhouette_ : dict
+        Class -> GEORGE's silhouette score of each k in `ks_` (NaN where not tried).
+    ks_ : ndarray of int
+        The k tried, `k_min..k_max`.
+    embedding_ : ndarray of float64, shape (N, n_components), or (N, 0) for `reduce="none"`
+        Reduced coordinates of each sample, each class in its own space (NaN for classes too small to reduce).
+    n_features_in_ : int
+        Number of features seen in `fit` (after flattening).
+    """
+    _expected_failed_checks = {  # scikit-learn common checks that cannot apply (see tests/test_estimators.py)
+        "check_clustering": "calls fit(X) without y; GEORGE clusters within each class, so y is required "
+                            "(declared by the target_tags.required tag)"}
+
     def __init__(self,
                  reduce: str = "umap",        # "umap" (GEORGE), "pca" or "none"
+                 *,
                  n_components: int = 2,       # dimensions after "umap" or "pca"
                  cluster: str = "gmm",        # "gmm" (Gaussian mixture, GEORGE's default) or "kmeans"
                  k_min: int = 2,              # smallest k tried
@@ -63,12 +94,17 @@ class GEORGE(ClusterMixin, BaseEstimator):
                  oc_min_size: int = 25,       # a kept sub-cluster holds at least max(this, 0.5% of the class) samples
                  sil_sample_size: int = 2000, # silhouettes on a random subsample of at most this many points per class
                  n_threads: int | None = 1,   # BLAS/OpenMP threads while fitting; None = library default
-                 random_state=0,              # int or None
+                 random_state=0,              # int, RandomState or None (`check_random_state`)
                 ):
         self.reduce, self.n_components, self.cluster, self.k_min, self.k_max = reduce, n_components, cluster, k_min, k_max
         self.normalize, self.n_neighbors, self.min_dist, self.n_init = normalize, n_neighbors, min_dist, n_init
         self.covariance_type, self.overcluster_factor, self.oc_min_size = covariance_type, overcluster_factor, oc_min_size
         self.sil_sample_size, self.n_threads, self.random_state = sil_sample_size, n_threads, random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
 
     def _check_params(self):
         check_choice(self.reduce, ("umap", "pca", "none"), "reduction")
@@ -147,10 +183,19 @@ class GEORGE(ClusterMixin, BaseEstimator):
             y,            # class labels (N,): clusters are found within each class
             losses=None,  # optional per-sample losses (N,), used only by overclustering, as in GEORGE
            ):
+        "Cluster each class's features; sets `labels_` (pseudo-groups) and the attributes above; returns `self`."
         self._check_params()
-        if y is None: raise ValueError("GEORGE clusters within each class: pass the class labels y (N,).")
-        X, y = to_numpy(X), to_numpy(y)
-        if len(X) == 0: raise ValueError("X is empty: pass at least one sample per class.")
+        if y is None: raise ValueError("GEORGE requires y to be passed, but the target y is None. GEORGE clusters "
+                                       "within each class: pass the class labels y (N,).")
+        if not sparse.issparse(X):
+            X = to_numpy(X)
+            if X.ndim < 2: raise ValueError(f"X must be 2-D (N, D) or (N, ...), got shape {X.shape}. "
+                                            "Pass one row of features per sample.")
+            if len(X) == 0: raise ValueError("X is empty: pass at least one sample per class.")
+            X = X.reshape(len(X), -1)
+        X = validate_data(self, X, accept_sparse=False, dtype=[np.float64, np.float32], ensure_all_finite=False)
+        y = to_numpy(y)
+        if y.ndim == 2 and y.shape[1] == 1: y = y.ravel()
         check_same_length(X=X, y=y, losses=losses)
         check_finite(X, "X")
         if y.ndim != 1: raise ValueError(f"y must be one label per sample (N,), got shape {y.shape}.")
@@ -163,17 +208,17 @@ class GEORGE(ClusterMixin, BaseEstimator):
         seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=len(self.classes_))
         ks = np.arange(self.k_min, self.k_max + 1)
         clusters = np.zeros(len(y), dtype=np.int64)
-        self.n_clusters_, self.silhouette_ = {}, {}
-        self.embedding_ = None if self.reduce == "none" else np.full((len(y), self.n_components), np.nan)
+        self.n_clusters_per_class_, self.silhouette_ = {}, {}
+        self.embedding_ = np.full((len(y), 0 if self.reduce == "none" else self.n_components), np.nan)
         for c, seed in zip(self.classes_, seeds):
             m = np.nonzero(y == c)[0]
             key = c.item() if hasattr(c, "item") else c
             self.silhouette_[key] = np.full(len(ks), np.nan)
             if len(m) < self.k_min + 1 or len(np.unique(Xs[m], axis=0)) < self.k_min + 1:
-                self.n_clusters_[key] = 1; continue  # too few (distinct) samples to score any k
+                self.n_clusters_per_class_[key] = 1; continue  # too few (distinct) samples to score any k
             Z = self._reducer_fit(Xs[m], int(seed))
-            if self.embedding_ is not None: self.embedding_[m, :Z.shape[1]] = Z
-            rng = np.random.default_rng(int(seed))
+            if self.reduce != "none": self.embedding_[m, :Z.shape[1]] = Z
+            rng = check_random_state(int(seed))
             idx = np.sort(rng.choice(len(m), self.sil_sample_size, replace=False)) if len(m) > self.sil_sample_size \
                   else np.arange(len(m))
             lab, self.silhouette_[key] = self._search_k(Z, idx, int(seed))
@@ -181,25 +226,26 @@ class GEORGE(ClusterMixin, BaseEstimator):
                 lab = self._overcluster(Z, lab, idx, None if losses is None else losses[m], int(seed))
             lab = np.unique(lab, return_inverse=True)[1].reshape(-1)
             clusters[m] = lab
-            self.n_clusters_[key] = int(lab.max()) + 1
+            self.n_clusters_per_class_[key] = int(lab.max()) + 1
+        self.n_clusters_ = int(sum(self.n_clusters_per_class_.values()))
         self.ks_ = ks
         self.clusters_ = clusters              # cluster id within the class
         self.labels_ = make_pseudo_groups(y, clusters)  # 0..G-1, ordered by class then cluster, as ExMap's
         return self
 
-    def fit_predict(self, X, y, losses=None) -> np.ndarray:
+    def fit_predict(self, X, y=None, losses=None) -> np.ndarray:
         "Fit and return the pseudo-group id of each sample."
         return self.fit(X, y, losses=losses).labels_
 
 # %% ../nbs/08_george.ipynb #02b6ad1f
 def random_pseudo_groups(pseudo,          # pseudo-group id of each sample (N,)
                          y,               # class labels (N,)
-                         random_state=0,  # seed (int) or None
+                         random_state=0,  # int, RandomState or None (`check_random_state`)
                         ) -> np.ndarray:
     "Pseudo-groups of the same sizes in every class as `pseudo`, assigned to random samples of that class."
     pseudo, y = to_numpy(pseudo), to_numpy(y)
     check_same_length(pseudo=pseudo, y=y)
-    rng = np.random.default_rng(random_state)
+    rng = check_random_state(random_state)
     out = pseudo.copy()
     for c in np.unique(y):
         idx = np.nonzero(y == c)[0]

@@ -8,13 +8,19 @@ Docs: https://exmap-dev.github.io/exmap/jtt.html.md"""
 
 # %% ../nbs/09_jtt.ipynb #2e36c4f4
 from __future__ import annotations
+import numbers, os, shutil, tempfile, weakref
+from pathlib import Path
 from typing import Callable
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
 from .core import check_same_length, to_numpy
-from .data import GroupDataset
+from .data import GroupDataset, GroupInfo
 from .metrics import group_accuracy
 from .train import get_model, predict, train_erm
 
@@ -76,66 +82,208 @@ def identify_errors(train: GroupDataset,        # training split
     return {t: errors[t] for t in T_grid}
 
 # %% ../nbs/09_jtt.ipynb #f66ea9bc
+_TABULAR_CHECKS = (  # scikit-learn common checks that fit on 2-D tabular data
+    "check_classifier_data_not_an_array",
+    "check_classifiers_classes",
+    "check_classifiers_one_label",
+    "check_classifiers_train",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_empty_data_messages",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_1sample",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+    "check_supervised_y_2d",
+)
+
 def _argbest(score, tiebreak) -> int:
     "Index of the highest `score`; ties go to the highest `tiebreak`, then to the lowest index."
     score, tiebreak = np.asarray(score, float), np.asarray(tiebreak, float)
     return int(np.lexsort((-np.arange(len(score)), tiebreak, score))[-1])
 
-class JTT(BaseEstimator):
-    "Just Train Twice with model selection by true groups, pseudo-groups or mean accuracy; every candidate kept."
+def _torch_seed(random_state) -> int:
+    "An int seed for torch from an int, a RandomState or None (`check_random_state`)."
+    if isinstance(random_state, numbers.Integral): return int(random_state)
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+def _image_dataset(x, y, classes, what: str) -> GroupDataset:
+    "A `GroupDataset` (no attributes) of images `x` (N, C, H, W) and labels `y` mapped to indices of `classes`."
+    if sparse.issparse(x): raise TypeError(f"{what}: sparse data was passed, but JTT needs dense images (N, C, H, W).")
+    x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float32))
+    if x.ndim != 4:
+        raise ValueError(f"{what} must be images (N, C, H, W), got shape {tuple(x.shape)}. JTT trains an image model "
+                         "(`model=`); for feature vectors (N, D) use `exmap.dfr.DFR`.")
+    if not torch.is_floating_point(x): x = x.float()
+    if len(x) == 0: raise ValueError(f"{what} is empty: pass at least one image.")
+    if not torch.isfinite(x).all(): raise ValueError(f"{what} holds NaN/inf values. Recompute those images or drop them.")
+    y = to_numpy(y).ravel()
+    check_same_length(**{what: x, "y": y})
+    idx = np.searchsorted(classes, y)
+    if (idx >= len(classes)).any() or (classes[np.minimum(idx, len(classes) - 1)] != y).any():
+        raise ValueError(f"{what}: labels {sorted(set(y.tolist()) - set(classes.tolist()))[:5]} were not among the "
+                         f"training classes {classes.tolist()[:10]}.")
+    info = GroupInfo(["y", "unknown"], [[str(c) for c in classes], ["?"]])
+    return GroupDataset(x, torch.as_tensor(idx, dtype=torch.long), np.zeros((len(y), 1), int), info, what)
+
+def _save_state(state, path: Path):
+    "Write a state dict atomically (temporary file, then rename): an interrupted write leaves no partial file."
+    tmp = path.with_name(path.name + ".tmp")
+    try: torch.save(state, tmp); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+
+class JTT(ClassifierMixin, BaseEstimator):
+    """Just Train Twice with model selection by true groups, pseudo-groups or mean accuracy.
+
+    `fit(X, y, val_groups, val=(X_val, y_val))` on images (N, C, H, W) (arrays or tensors) and labels, or
+    `fit(train, val, val_groups)` on `GroupDataset`s. Every candidate (T, lambda, epoch) is kept on disk (one
+    weights file each, in `checkpoint_dir`), not in memory, so `select(groups)` can re-select for any grouping
+    without training again while memory holds one model.
+
+    Attributes
+    ----------
+    classes_ : ndarray, shape (n_classes,)
+        Class labels seen in `fit` (0..C-1 for a `GroupDataset`).
+    input_shape_ : tuple of int
+        Shape (C, H, W) of the training images.
+    errors_ : dict
+        T -> bool ndarray (N,): the error set of each identification epoch T.
+    candidates_ : pandas.DataFrame
+        One row per candidate: T, lam, epoch, error-set size, samples per epoch, validation accuracy (%).
+    histories_ : dict
+        (T, lam) -> per-epoch history DataFrame of that retraining.
+    val_pred_ : ndarray of int64, shape (n_candidates, N_val)
+        Each candidate's validation predictions (class indices).
+    val_y_ : ndarray of int64, shape (N_val,)
+        Validation labels (class indices).
+    selected_ : int
+        Row of `candidates_` chosen by `val_groups` (None: mean accuracy).
+    model_ : torch.nn.Module
+        The selected model (eval mode).
+    checkpoint_dir_ : str
+        Folder with each candidate's weights (`candidate_<i>.pt`); a temporary folder, removed with the
+        estimator, when `checkpoint_dir` is None.
+    """
+    _expected_failed_checks = {c: "JTT trains an image model (`model=`) on images (N, C, H, W); scikit-learn's common "
+                                  "checks feed 2-D tabular arrays, which JTT refuses with a ValueError naming the shape"
+                               for c in _TABULAR_CHECKS}
+
     def __init__(self,
                  T_grid=(1, 2),        # identification epochs T
+                 *,
                  lambdas=(20, 50),     # upsampling factors lambda
                  epochs: int = 3,      # epochs of each retraining (each epoch is a checkpoint candidate)
                  model: str = "cnn",   # `exmap.train.get_model` name, for identification and retraining
                  lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4, optimizer: str = "adam",
-                 seed: int = 0,        # seeds identification, initialisation and shuffling
-                 device=None, progress: bool = False):
+                 random_state=0,       # int, RandomState or None: seeds identification, initialisation and shuffling
+                 device=None, progress: bool = False,
+                 checkpoint_dir=None,  # folder for the candidates' weights; None: a temporary folder
+                ):
         self.T_grid, self.lambdas, self.epochs, self.model = T_grid, lambdas, epochs, model
         self.lr, self.batch_size, self.weight_decay, self.optimizer = lr, batch_size, weight_decay, optimizer
-        self.seed, self.device, self.progress = seed, device, progress
+        self.random_state, self.device, self.progress, self.checkpoint_dir = random_state, device, progress, checkpoint_dir
 
-    def _train_kw(self):
+    def _train_kw(self, seed):
         return dict(lr=self.lr, batch_size=self.batch_size, weight_decay=self.weight_decay, optimizer=self.optimizer,
-                    seed=self.seed, device=self.device, progress=self.progress)
+                    seed=seed, device=self.device, progress=self.progress)
 
-    def fit(self, train: GroupDataset, val: GroupDataset,
-            val_groups=None,   # validation groups (true or pseudo) for selection; None: mean accuracy
+    def _datasets(self, X, y, val):
+        "The training and validation `GroupDataset`s from datasets or from images and labels; sets `classes_`."
+        if isinstance(X, GroupDataset):
+            if isinstance(y, GroupDataset):
+                if val is not None: raise ValueError("Pass the validation set once: as the second argument or as val=.")
+                val = y
+            elif y is not None:
+                raise ValueError("X is a GroupDataset (it holds the labels): pass the validation GroupDataset as the "
+                                 "second argument or as val=, not labels.")
+            train = X
+            self.classes_ = np.arange(train.info.n_classes)
+        else:
+            if y is None:
+                raise ValueError("JTT requires y to be passed, but the target y is None. Pass the class label of each "
+                                 "training image (or a GroupDataset as X).")
+            yv = to_numpy(y).ravel()
+            check_classification_targets(yv)
+            self.classes_ = np.unique(yv)
+            train = _image_dataset(X, yv, self.classes_, "X")
+        if isinstance(val, (tuple, list)) and len(val) == 2:
+            val = _image_dataset(val[0], val[1], self.classes_, "X_val")
+        elif val is None: val = train  # no validation set: candidates are scored on the training set
+        elif not isinstance(val, GroupDataset):
+            raise TypeError(f"val must be a GroupDataset or a tuple (X_val, y_val), got {type(val).__name__}.")
+        if len(val) == 0: raise ValueError("JTT selects on a validation set: pass a non-empty `val`.")
+        if len(self.classes_) < 2:
+            raise ValueError(f"JTT needs at least two classes in y, got 1 class ({self.classes_[0]!r}).")
+        return train, val
+
+    def fit(self, X,               # training images (N, C, H, W) (array or tensor), or a training `GroupDataset`
+            y=None,                # training labels (N,); or, when X is a GroupDataset, the validation GroupDataset
+            val_groups=None,       # validation groups (true or pseudo) for selection; None: mean accuracy
+            *,
+            val=None,              # validation set: (X_val, y_val) or a GroupDataset; None: the training set
             errors: dict | None = None, # {T: bool error set}, e.g. from `identify_errors`, to skip identification
            ):
+        "Identify error sets, retrain once per (T, lambda), keep every epoch as a candidate on disk, select; returns `self`."
         T_grid = _check_T_grid(self.T_grid)
         lambdas = sorted({int(l) for l in self.lambdas})
         if not lambdas or lambdas[0] < 1: raise ValueError(f"lambdas={self.lambdas}: pass integers >= 1, e.g. (20, 50).")
-        if val is None or len(val) == 0: raise ValueError("JTT selects on a validation set: pass a non-empty `val`.")
+        train, val = self._datasets(X, y, val)
         if val_groups is not None: check_same_length(val_groups=val_groups, val=val.y)
-        if errors is None: errors = identify_errors(train, T_grid, self.model, **self._train_kw())
+        seed = _torch_seed(self.random_state)
+        if errors is None: errors = identify_errors(train, T_grid, self.model, **self._train_kw(seed))
         missing = [t for t in T_grid if t not in errors]
         if missing: raise ValueError(f"errors has no error set for T={missing}; pass one per T in T_grid={T_grid}.")
         for t in T_grid: check_same_length(**{f"errors[{t}]": errors[t]}, train=train.y)
         self.errors_ = {t: to_numpy(errors[t]).astype(bool) for t in T_grid}
-        rows, preds, states, self.histories_ = [], [], [], {}
+        if self.checkpoint_dir is None:
+            self.checkpoint_dir_ = tempfile.mkdtemp(prefix="exmap-jtt-")
+            weakref.finalize(self, shutil.rmtree, self.checkpoint_dir_, True)  # removed with the estimator
+        else:
+            self.checkpoint_dir_ = str(self.checkpoint_dir); Path(self.checkpoint_dir_).mkdir(parents=True, exist_ok=True)
+        rows, preds, self.histories_ = [], [], {}
         for t in T_grid:
             for lam in lambdas:
                 rep = upsample_repeats(self.errors_[t], lam)
-                m = get_model(self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1], seed=self.seed)
-                def record(logits, ds, m=m, t=t, lam=lam):   # every epoch: keep predictions and weights
+                m = get_model(self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1], seed=seed)
+                def record(logits, ds, m=m, t=t, lam=lam):   # every epoch: keep predictions, write the weights
                     preds.append(to_numpy(logits).argmax(1))
-                    states.append({k: v.detach().cpu().clone() for k, v in m.state_dict().items()})
+                    _save_state(m.state_dict(), self._candidate_path(len(rows)))
                     epoch = 1 + sum(r["T"] == t and r["lam"] == lam for r in rows)
                     rows.append(dict(T=t, lam=lam, epoch=epoch, n_error=int(self.errors_[t].sum()), n_seen=int(rep.sum()),
                                      val_acc=100 * float((preds[-1] == to_numpy(ds.y)).mean())))
                     return 0.
-                _, hist = train_erm(m, train, val, epochs=self.epochs, select=record, repeats=rep, **self._train_kw())
+                _, hist = train_erm(m, train, val, epochs=self.epochs, select=record, repeats=rep, **self._train_kw(seed))
                 self.histories_[(t, lam)] = hist
         self.candidates_ = pd.DataFrame(rows)
-        self.val_pred_, self._states, self.val_y_ = np.stack(preds), states, to_numpy(val.y).ravel()
+        self.val_pred_, self.val_y_ = np.stack(preds).astype(np.int64), to_numpy(val.y).ravel().astype(np.int64)
+        self.input_shape_ = tuple(int(s) for s in train.x.shape[1:])
         self._spec = dict(name=self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1])
         self.selected_ = self.select_index(val_groups)
         self.model_ = self.candidate_model(self.selected_)
         return self
 
+    def _candidate_path(self, i: int) -> Path:
+        return Path(self.checkpoint_dir_)/f"candidate_{int(i):03d}.pt"
+
     def scores(self, groups=None) -> np.ndarray:
         "Validation score (%) of every candidate: worst-group accuracy over `groups`, or mean accuracy if None."
+        check_is_fitted(self, "val_pred_")
         if groups is not None: check_same_length(groups=groups, val=self.val_y_)
         g = None if groups is None else to_numpy(groups).astype(np.int64).ravel()
         if g is None: return 100 * (self.val_pred_ == self.val_y_).mean(1)
@@ -146,8 +294,15 @@ class JTT(BaseEstimator):
         return _argbest(self.scores(groups), self.candidates_.val_acc.to_numpy())
 
     def candidate_model(self, i: int) -> torch.nn.Module:
-        "The model with the weights of candidate `i` (eval mode)."
-        m = get_model(**self._spec); m.load_state_dict(self._states[int(i)])
+        "The model with the weights of candidate `i` (eval mode), read from `checkpoint_dir_`."
+        check_is_fitted(self, "candidates_")
+        if not 0 <= int(i) < len(self.candidates_):
+            raise IndexError(f"candidate {i} does not exist: pass 0..{len(self.candidates_) - 1} (rows of candidates_).")
+        path = self._candidate_path(i)
+        if not path.exists():
+            raise FileNotFoundError(f"The weights of candidate {i} are gone ({path}). The temporary folder is removed "
+                                    "with the JTT object that made it; pass checkpoint_dir= to keep them.")
+        m = get_model(**self._spec); m.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         return m.eval()
 
     def select(self, groups=None) -> tuple[torch.nn.Module, dict]:
@@ -155,6 +310,21 @@ class JTT(BaseEstimator):
         i = self.select_index(groups)
         return self.candidate_model(i), {**self.candidates_.iloc[i].to_dict(), "index": i}
 
+    def _images(self, x):
+        if isinstance(x, GroupDataset): x = x.x
+        if sparse.issparse(x): raise TypeError("Sparse data was passed, but JTT needs dense images (N, C, H, W).")
+        x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float32))
+        if tuple(x.shape[1:]) != self.input_shape_:
+            raise ValueError(f"X has images of shape {tuple(x.shape[1:])}, but JTT was fitted on {self.input_shape_}. "
+                             "Pass images prepared like the training images.")
+        return x if torch.is_floating_point(x) else x.float()
+
+    def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
+        "Class probabilities (N, n_classes) of images `x` by the selected model, columns in the order of `classes_`."
+        check_is_fitted(self, "model_")
+        return torch.softmax(predict(self.model_, self._images(x), batch_size=batch_size, device=self.device), 1).numpy()
+
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
-        "Predicted labels of images `x` by the selected model."
-        return predict(self.model_, x, batch_size=batch_size, device=self.device).argmax(1).numpy()
+        "Predicted labels (values of `classes_`) of images `x` by the selected model."
+        check_is_fitted(self, "model_")
+        return self.classes_[predict(self.model_, self._images(x), batch_size=batch_size, device=self.device).argmax(1).numpy()]
