@@ -1,5 +1,4 @@
-"""ERM for a small CNN (the CPU default) and CIFAR-style torchvision ResNets: seeded, with a progress bar, the
-checkpoint chosen on validation without group labels, saved and reloadable; penultimate-feature extraction.
+"""ERM for a small CNN (the CPU default), CIFAR-style ResNets and torchvision ImageNet classifiers (ResNet-50 with local ImageNet weights): seeded, in-memory or file-backed data, GPU and mixed precision when asked, resumable per-epoch checkpoints, the checkpoint chosen on validation without group labels; penultimate-feature extraction.
 
 Docs: https://exmap-dev.github.io/exmap/train.html.md"""
 
@@ -22,8 +21,9 @@ from .core import check_choice, check_same_length, get_device, set_seed, to_nump
 from .data import GroupDataset
 
 # %% auto #0
-__all__ = ['MODELS', 'SmallCNN', 'cifar_resnet', 'get_model', 'predict', 'extract_features', 'val_mean_accuracy', 'train_erm',
-           'save_checkpoint', 'load_checkpoint']
+__all__ = ['MODELS', 'ERM_PRESETS', 'SmallCNN', 'cifar_resnet', 'get_model', 'last_layer', 'predict', 'extract_features',
+           'imagenet_weights_file', 'torchvision_model', 'val_mean_accuracy', 'train_erm', 'save_checkpoint',
+           'load_checkpoint', 'erm_preset']
 
 # %% ../nbs/03_train.ipynb #f749a8dd
 class SmallCNN(nn.Module):
@@ -47,12 +47,20 @@ MODELS = {"cnn": SmallCNN,
           "resnet18": lambda n_classes=2, in_channels=3: cifar_resnet(18, n_classes, in_channels),
           "resnet50": lambda n_classes=2, in_channels=3: cifar_resnet(50, n_classes, in_channels)}
 
-def get_model(name: str = "cnn", # "cnn", "resnet18" or "resnet50" (CIFAR-style ResNets)
+def get_model(name: str = "cnn", # "cnn", "resnet18", "resnet50" (CIFAR-style), or "tv:<arch>[@imagenet]" (torchvision)
               n_classes: int = 2, in_channels: int = 3,
               seed: int | None = None, # seeds the weight initialisation
+              weights=None,            # torchvision models: None (random), "imagenet" or a weights file
              ) -> nn.Module:
     "A freshly initialised model by name; it remembers how it was built, for checkpoints."
     if seed is not None: torch.manual_seed(seed)
+    if name.startswith("tv:"):  # "tv:resnet50@imagenet" asks for ImageNet weights by name (e.g. for JTT's model=)
+        arch, _, w = name[3:].partition("@")
+        if in_channels != 3: raise ValueError(f"{name}: torchvision classifiers take 3-channel images, not {in_channels}.")
+        m = torchvision_model(arch, n_classes, weights=weights if weights is not None else (w or None))
+        m.exmap_spec = dict(name=f"tv:{arch}", n_classes=n_classes, in_channels=3)  # reloading needs no ImageNet file
+        return m
+    if weights is not None: raise ValueError(f"weights= is for torchvision models (name='tv:<arch>'), not {name!r}.")
     m = MODELS[check_choice(name, MODELS, "model")](n_classes=n_classes, in_channels=in_channels)
     m.exmap_spec = dict(name=name, n_classes=n_classes, in_channels=in_channels)
     return m
@@ -62,36 +70,111 @@ def _batches(n, batch_size, progress=False, desc=""):
     it = range(0, n, batch_size)
     return tqdm(it, desc=desc, leave=False) if progress else it
 
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, # images (N, C, H, W)
-            batch_size: int = 1024, device=None, progress: bool = False) -> torch.Tensor:
-    "Logits (N, n_classes) on the CPU, in eval mode, batched."
-    device = get_device(device); model = model.to(device).eval()
-    out = [model(x[i:i + batch_size].to(device)).float().cpu() for i in _batches(len(x), batch_size, progress, "predict")]
-    return torch.cat(out) if out else torch.zeros(0, model.fc.out_features)
+def _iter_images(x, batch_size, num_workers, device, progress, desc):
+    "Batches of images on `device` from a tensor, or from a lazy array / dataset through a DataLoader (workers decode)."
+    if isinstance(x, torch.Tensor):
+        for i in _batches(len(x), batch_size, progress, desc): yield x[i:i + batch_size].to(device)
+        return
+    dl = torch.utils.data.DataLoader(x, batch_size=batch_size, shuffle=False, num_workers=num_workers,
+                                     pin_memory=device.type == "cuda")
+    for b in tqdm(dl, desc=desc, leave=False, disable=not progress):
+        yield (b[0] if isinstance(b, (list, tuple)) else b).to(device, non_blocking=True)
+
+def last_layer(model: nn.Module) -> tuple[str, nn.Linear]:
+    "Name and module of the classifier's last layer: `fc` when it is an `nn.Linear`, else the last `nn.Linear`."
+    if isinstance(getattr(model, "fc", None), nn.Linear): return "fc", model.fc
+    found = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not found: raise ValueError(f"{type(model).__name__} has no nn.Linear layer: features are the input of the last one.")
+    return found[-1]
 
 @torch.no_grad()
-def extract_features(model: nn.Module, x: torch.Tensor, batch_size: int = 1024, device=None,
-                     progress: bool = False) -> np.ndarray:
-    "Penultimate features: the input of `model.fc`, as a float32 array (N, D)."
-    if not isinstance(getattr(model, "fc", None), nn.Linear):
-        raise ValueError("extract_features needs a model whose last layer is an nn.Linear named `fc`.")
+def predict(model: nn.Module,
+            x,                       # images (N, C, H, W): a tensor, or a lazy array / dataset (`ImageGroupDataset.x`)
+            batch_size: int = 1024, device=None, progress: bool = False,
+            num_workers: int = 0,    # DataLoader workers for lazy arrays and datasets
+            amp: bool = False,       # mixed precision (autocast) on the forward pass
+           ) -> torch.Tensor:
+    "Logits (N, n_classes) on the CPU, in eval mode, batched."
+    device = get_device(device); model = model.to(device).eval()
+    with _autocast(device, amp):
+        out = [model(xb).float().cpu() for xb in _iter_images(x, batch_size, num_workers, device, progress, "predict")]
+    return torch.cat(out) if out else torch.zeros(0, last_layer(model)[1].out_features)
+
+@torch.no_grad()
+def extract_features(model: nn.Module, x, batch_size: int = 1024, device=None,
+                     progress: bool = False, num_workers: int = 0, amp: bool = False) -> np.ndarray:
+    "Penultimate features: the input of the last layer (`model.fc` for ResNets), as a float32 array (N, D)."
+    name, layer = last_layer(model)
     device = get_device(device); model = model.to(device).eval()
     feats = []
-    hook = model.fc.register_forward_pre_hook(lambda m, inp: feats.append(inp[0].flatten(1).float().cpu()))
+    hook = layer.register_forward_pre_hook(lambda m, inp: feats.append(inp[0].flatten(1).float().cpu()))
     try:
-        for i in _batches(len(x), batch_size, progress, "features"): model(x[i:i + batch_size].to(device))
+        with _autocast(device, amp):
+            for xb in _iter_images(x, batch_size, num_workers, device, progress, "features"): model(xb)
     finally: hook.remove()
-    return torch.cat(feats).numpy() if feats else np.zeros((0, model.fc.in_features), np.float32)
+    return torch.cat(feats).numpy() if feats else np.zeros((0, layer.in_features), np.float32)
+
+def _autocast(device, amp: bool):
+    "Mixed precision: float16 on CUDA, bfloat16 elsewhere; a no-op unless `amp`."
+    return torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16, enabled=bool(amp))
+
+# %% ../nbs/03_train.ipynb #a1841c5c
+def imagenet_weights_file(arch: str = "resnet50", # torchvision architecture name
+                          version: str = "IMAGENET1K_V1", # torchvision weights enum member
+                         ) -> tuple[Path, str]:
+    "Where `weights='imagenet'` looks for the weights of `arch` (torch hub cache), and their download URL."
+    try: w = torchvision.models.get_model_weights(arch)[version]
+    except (ValueError, KeyError) as e:
+        raise ValueError(f"torchvision has no {version} weights for {arch!r} ({e}). Known architectures: "
+                         f"{', '.join(sorted(torchvision.models.list_models(torchvision.models))[:12])}, ...") from e
+    return Path(torch.hub.get_dir())/"checkpoints"/Path(w.url).name, w.url
+
+# %% ../nbs/03_train.ipynb #6daa21d8
+def torchvision_model(arch: str = "resnet50", # any torchvision classifier, e.g. "resnet50", "densenet121", "vit_b_16"
+                      n_classes: int = 2,
+                      weights=None,           # None (random), "imagenet" (torch hub cache), or a path to a state dict
+                     ) -> nn.Module:
+    "A torchvision classifier with (optionally) ImageNet weights and a fresh last `nn.Linear` for `n_classes`."
+    if arch not in torchvision.models.list_models(torchvision.models):
+        raise ValueError(f"Unknown torchvision classifier {arch!r}; see torchvision.models.list_models().")
+    m = torchvision.models.get_model(arch, weights=None)
+    if weights is not None:
+        if weights == "imagenet":
+            path, url = imagenet_weights_file(arch)
+            if not path.is_file():
+                raise FileNotFoundError(f"ImageNet weights for {arch} not found at {path}. Nothing is downloaded here: "
+                                        f"fetch {url} on a machine with internet and copy it to {path} (or set TORCH_HOME), "
+                                        f"or pass weights='/path/to/{path.name}'.")
+        else:
+            path = Path(weights)
+            if not path.is_file(): raise FileNotFoundError(f"No weights file at {path}: pass an existing state dict file, 'imagenet' or None.")
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(sd, dict) and "state_dict" in sd: sd = sd["state_dict"]
+        try: m.load_state_dict(sd)
+        except RuntimeError as e: raise ValueError(f"{path} does not hold {arch} weights: {str(e)[:300]}") from e
+    name, old = last_layer(m)
+    parent = m.get_submodule(name.rpartition(".")[0]) if "." in name else m
+    setattr(parent, name.rpartition(".")[2], nn.Linear(old.in_features, n_classes))
+    return m
 
 # %% ../nbs/03_train.ipynb #a541aca1
 def val_mean_accuracy(logits: torch.Tensor, val: GroupDataset) -> float:
     "Validation mean accuracy (%): the default, group-free checkpoint score."
     return 100 * (logits.argmax(1) == val.y).float().mean().item()
 
+def _train_state(path, settings):
+    "The per-epoch training state at `path` when it was written with the same settings, else None."
+    if path is None or not Path(path).exists(): return None
+    st = torch.load(path, map_location="cpu", weights_only=False)
+    if st.get("settings") != settings:
+        diff = {k: (st.get("settings", {}).get(k), v) for k, v in settings.items() if st.get("settings", {}).get(k) != v}
+        raise ValueError(f"The training state {path} was written with other settings {diff} (saved, now): "
+                         f"delete it to start afresh, or pass the same settings to continue.")
+    return st
+
 def train_erm(model: nn.Module,
-              train: GroupDataset,          # training split
-              val: GroupDataset | None = None, # validation split for checkpoint selection; None keeps the last epoch
+              train,                        # training split: a GroupDataset, or a file-backed `exmap.images.ImageGroupDataset`
+              val=None,                     # validation split for checkpoint selection; None keeps the last epoch
               epochs: int = 5,
               lr: float = 1e-3,
               batch_size: int = 128,
@@ -103,11 +186,15 @@ def train_erm(model: nn.Module,
               repeats=None,                 # per-sample integer repeat counts (upsampling), e.g. JTT's error set
               ckpt_path=None,               # where to save the selected checkpoint (reload with `load_checkpoint`)
               progress: bool = True,
+              num_workers: int = 0,         # DataLoader workers that decode file-backed images
+              amp: bool = False,            # mixed precision (float16 + grad scaling on CUDA, bfloat16 on CPU)
+              resume_path=None,             # per-epoch training state (model, optimizer, RNGs); a rerun continues from it
              ) -> tuple[nn.Module, pd.DataFrame]:
     "Train `model` with ERM; return it with the selected epoch's weights, and a per-epoch history."
     check_choice(optimizer, ("adam", "sgd"), "optimizer")
     if epochs < 1: raise ValueError(f"epochs={epochs}: train for at least one epoch")
     if len(train) == 0: raise ValueError("The training set is empty")
+    in_memory = isinstance(getattr(train, "x", None), torch.Tensor)
     idx_all = np.arange(len(train))
     if repeats is not None:
         repeats = to_numpy(repeats); check_same_length(train=train.y, repeats=repeats)
@@ -119,33 +206,57 @@ def train_erm(model: nn.Module,
     device = get_device(device); model = model.to(device)
     opt = (torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay) if optimizer == "adam" else
            torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay))
-    best, best_state, rows = -np.inf, None, []
+    scaler = torch.amp.GradScaler("cuda", enabled=bool(amp) and device.type == "cuda")
+    best, best_state, rows, start = -np.inf, None, [], 0
+    settings = dict(n_train=len(idx_all), lr=lr, batch_size=batch_size, weight_decay=weight_decay, optimizer=optimizer,
+                    seed=seed, amp=bool(amp), repeats_sum=int(len(idx_all)))
+    st = _train_state(resume_path, settings)
+    if st is not None:
+        model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); scaler.load_state_dict(st["scaler"])
+        best, best_state, rows, start = st["best"], st["best_state"], st["rows"], st["epoch"]
+        gen.set_state(st["gen"]); torch.set_rng_state(st["torch_rng"]); np.random.set_state(st["np_rng"])
     n_batches = (len(idx_all) + batch_size - 1) // batch_size
-    bar = tqdm(total=epochs * n_batches, desc="ERM", disable=not progress)
-    for epoch in range(epochs):
+    bar = tqdm(total=max(epochs - start, 0) * n_batches, desc="ERM", disable=not progress)
+    for epoch in range(start, epochs):
         t0, model = time.time(), model.train()
         perm = torch.as_tensor(idx_all)[torch.randperm(len(idx_all), generator=gen)]
         loss_sum, correct = 0., 0
-        for b in range(n_batches):
-            i = perm[b * batch_size:(b + 1) * batch_size]
-            xb, yb = train.x[i].to(device), train.y[i].to(device)
-            out = model(xb); loss = F.cross_entropy(out, yb)
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            loss_sum += loss.item() * len(i); correct += (out.argmax(1) == yb).sum().item()
+        if in_memory: batches = ((train.x[i], train.y[i]) for i in (perm[b * batch_size:(b + 1) * batch_size] for b in range(n_batches)))
+        else: batches = torch.utils.data.DataLoader(
+                train, batch_sampler=[perm[b * batch_size:(b + 1) * batch_size].tolist() for b in range(n_batches)],
+                num_workers=num_workers, pin_memory=device.type == "cuda",
+                generator=torch.Generator().manual_seed(seed * 100003 + epoch))  # seeds the workers' augmentation
+        for xb, yb in batches:
+            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+            with _autocast(device, amp):
+                out = model(xb); loss = F.cross_entropy(out.float(), yb)
+            opt.zero_grad(set_to_none=True); scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+            loss_sum += loss.item() * len(yb); correct += (out.argmax(1) == yb).sum().item()
             bar.update(1)
         row = dict(epoch=epoch + 1, train_loss=loss_sum / len(idx_all), train_acc=100 * correct / len(idx_all))
         if val is not None:
-            logits = predict(model, val.x, device=device)
+            logits = predict(model, val.x, device=device, num_workers=num_workers, amp=amp,
+                             batch_size=1024 if in_memory else 2 * batch_size)
             row.update(val_acc=val_mean_accuracy(logits, val), score=float(select(logits, val)))
         row["time_s"] = time.time() - t0
         rows.append(row); bar.set_postfix({k: round(v, 2) for k, v in row.items() if k in ("train_loss", "val_acc", "score")})
         score = row.get("score", epoch)
         if score > best: best, best_state = score, copy.deepcopy(model.state_dict())
+        if resume_path is not None:
+            _atomic_torch_save(dict(settings=settings, epoch=epoch + 1, model=model.state_dict(), opt=opt.state_dict(),
+                                    scaler=scaler.state_dict(), best=best, best_state=best_state, rows=rows,
+                                    gen=gen.get_state(), torch_rng=torch.get_rng_state(), np_rng=np.random.get_state()),
+                               resume_path)
     bar.close()
     model.load_state_dict(best_state)
     hist = pd.DataFrame(rows); hist["selected"] = hist.index == (hist["score"].idxmax() if "score" in hist else len(hist) - 1)
     if ckpt_path is not None: save_checkpoint(model, ckpt_path, history=hist)
     return model.eval(), hist
+
+def _atomic_torch_save(obj, path):
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp); os.replace(tmp, path)
 
 def save_checkpoint(model: nn.Module, path, **extra) -> Path:
     "Save weights with the model spec (from `get_model`) atomically, so `load_checkpoint` can rebuild it."
@@ -163,3 +274,18 @@ def load_checkpoint(path, device=None) -> tuple[nn.Module, dict]:
     ck = torch.load(path, map_location="cpu", weights_only=False)
     model = get_model(**ck.pop("spec")); model.load_state_dict(ck.pop("state_dict"))
     return model.to(get_device(device)).eval(), ck
+
+# %% ../nbs/03_train.ipynb #3214663a
+ERM_PRESETS = {
+    "waterbirds": dict(epochs=100, lr=3e-3, weight_decay=1e-4, batch_size=32, optimizer="sgd"),
+    "celeba": dict(epochs=20, lr=3e-3, weight_decay=1e-4, batch_size=100, optimizer="sgd"),
+}
+
+def erm_preset(name: str,   # "waterbirds" or "celeba"
+               **overrides, # any `train_erm` argument, e.g. epochs=1
+              ) -> dict:
+    "The authors' ERM settings for `name` (keyword arguments of `train_erm`), with overrides."
+    p = dict(ERM_PRESETS[check_choice(name, ERM_PRESETS, "ERM preset")])
+    unknown = set(overrides) - set(train_erm.__code__.co_varnames[:train_erm.__code__.co_argcount])
+    if unknown: raise ValueError(f"Unknown train_erm arguments {sorted(unknown)}.")
+    return {**p, **overrides}
