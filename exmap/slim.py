@@ -304,7 +304,7 @@ def curate_subset(Z,                       # attention space (N, d)
                   y,                       # class label per sample (N,)
                   scores,                  # spread answers (N,) (`spread_answers`)
                   size: float = 0.2,       # subset size: samples (>= 1) or a fraction of N (< 1)
-                  *, keep_quantile: float = 0.5, # keep samples whose score is at least this quantile of their class
+                  *, keep_quantile: float = 0.5, # keep samples scoring above this quantile of their class (all of it when all tie)
                   k_options=(2, 3, 4, 5),  # numbers of clusters to choose from (elbow), in both spaces
                   random_state=0,
                  ) -> np.ndarray:
@@ -319,7 +319,8 @@ def curate_subset(Z,                       # attention space (N, d)
     classes = np.unique(y); out = []
     for c, b in zip(classes, _split(n, [None] * len(classes))):
         idx = np.flatnonzero(y == c)
-        keep = idx[s[idx] >= np.quantile(s[idx], keep_quantile)]
+        cut = np.quantile(s[idx], keep_quantile)
+        keep = idx[s[idx] > cut] if (s[idx] > cut).any() else idx[s[idx] >= cut]   # SLIM's "> median"; all tied: all
         l1, l2 = _elbow_kmeans(Z[keep], k_options, rs), _elbow_kmeans(Zo[keep], k_options, rs)
         w1 = _normalise(_spread(Z[keep], l1))
         cells, weights = [], []
