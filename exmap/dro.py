@@ -26,7 +26,7 @@ from .metrics import group_accuracy
 # %% auto #0
 __all__ = ['check_groups', 'GroupDROLoss', 'cvar_loss', 'gce_loss', 'train_robust', 'GroupDRO', 'CVaRDRO', 'LfF']
 
-# %% ../nbs/14_dro.ipynb #f5597a49
+# %% ../nbs/14_dro.ipynb #840318a0
 def check_groups(groups,                   # group id per sample (N,), or None
                  n: int,                   # number of samples the ids belong to
                  name: str = "groups",     # the argument's name, for the message
@@ -49,7 +49,7 @@ def check_groups(groups,                   # group id per sample (N,), or None
         raise ValueError(f"{name} holds id {int(g.max())} but n_groups={n_groups}: ids must be 0..{n_groups - 1}.")
     return g
 
-# %% ../nbs/14_dro.ipynb #1f194a7b
+# %% ../nbs/14_dro.ipynb #c67afa1b
 class GroupDROLoss:
     "Online group DRO (Sagawa et al., Algorithm 1): exponentiated-gradient weights `q` over groups; call with per-sample losses and group ids."
     def __init__(self,
@@ -88,7 +88,7 @@ class GroupDROLoss:
             self.q = q / q.sum()
         return (self.q * gl).sum()
 
-# %% ../nbs/14_dro.ipynb #d220f26e
+# %% ../nbs/14_dro.ipynb #8ba2a2e7
 def cvar_loss(losses: torch.Tensor, # per-sample losses (B,)
               alpha: float = 0.1,   # fraction of the worst losses to average, in (0, 1]
              ) -> torch.Tensor:
@@ -106,7 +106,7 @@ def gce_loss(logits: torch.Tensor, # (B, n_classes)
     p = F.softmax(logits, 1).gather(1, y.long()[:, None]).squeeze(1)
     return (1 - p.clamp_min(1e-8) ** q) / q
 
-# %% ../nbs/14_dro.ipynb #8bcc8186
+# %% ../nbs/14_dro.ipynb #7e9f7b0a
 def train_robust(model: nn.Module,
                  train: GroupDataset,              # training split
                  loss_fn: Callable,                # loss_fn(logits, y, idx, x) -> scalar loss of the batch
@@ -162,7 +162,7 @@ def train_robust(model: nn.Module,
     hist["selected"] = hist.index == (hist["score"].idxmax() if "score" in hist else len(hist) - 1)
     return model.eval(), hist
 
-# %% ../nbs/14_dro.ipynb #6c027065
+# %% ../nbs/14_dro.ipynb #f87c7cec
 class _RobustTrainer(BaseEstimator):
     "Shared recipe, validation and prediction of the strategies in this module."
     def _check_fit(self, train, val, val_groups):
@@ -213,11 +213,11 @@ class _RobustTrainer(BaseEstimator):
                 batch_size: int = 1024) -> np.ndarray:
         "Predicted labels of images `x` by the selected model."
         check_is_fitted(self, "model_")
-        x = torch.as_tensor(x)
+        x = torch.as_tensor(x, dtype=torch.float32)
         if x.ndim != 4: raise ValueError(f"x must be a batch of images (N, C, H, W), got shape {tuple(x.shape)}.")
         return predict(self.model_, x, batch_size=batch_size, device=self.device).argmax(1).numpy()
 
-# %% ../nbs/14_dro.ipynb #218df859
+# %% ../nbs/14_dro.ipynb #0c09ad48
 class GroupDRO(_RobustTrainer):
     """Group DRO (Sagawa et al., 2020) trained from scratch on a training split with (pseudo-)groups.
 
@@ -254,7 +254,7 @@ class GroupDRO(_RobustTrainer):
         self.q_ = obj.q.cpu().numpy().astype(np.float64)
         return self._finish(model, hist)
 
-# %% ../nbs/14_dro.ipynb #48657f18
+# %% ../nbs/14_dro.ipynb #3b94352a
 class CVaRDRO(_RobustTrainer):
     """CVaR DRO (Levy et al., 2020): minimise the mean of the `alpha` worst fraction of each batch's losses.
 
@@ -276,7 +276,7 @@ class CVaRDRO(_RobustTrainer):
         def loss_fn(out, y, idx, x): return cvar_loss(F.cross_entropy(out, y, reduction="none"), self.alpha)
         return self._finish(*self._train(self._new_model(train), train, loss_fn, val, vg, desc="CVaR DRO"))
 
-# %% ../nbs/14_dro.ipynb #a8968f36
+# %% ../nbs/14_dro.ipynb #ab29064e
 class LfF(_RobustTrainer):
     """Learning from Failure (Nam et al., 2020): a GCE-trained biased model and a debiased model trained on
     the samples the biased one fails on (weights `CE_b / (CE_b + CE_d)` from EMAs of the per-sample losses).

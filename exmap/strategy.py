@@ -38,7 +38,7 @@ def _check_fitted(obj, attr: str):
 
 def _validation_set(X, y, groups, info) -> GroupDataset:
     "The images, labels (and groups) given to a strategy's `fit` as a `GroupDataset` (attributes unknown: zeros)."
-    X, y = torch.as_tensor(X), torch.as_tensor(to_numpy(y)).long()
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(to_numpy(y)).long()
     check_same_length(X=X, y=y, groups=groups)
     if X.ndim != 4: raise ValueError(f"X must be a batch of images (N, C, H, W), got shape {tuple(X.shape)}.")
     check_groups(groups, len(y), "groups")
@@ -50,7 +50,8 @@ class DFRStrategy:
                  *, device=None, **dfr_params): # `exmap.dfr.DFR` parameters
         self.model, self.device, self.dfr_params = model, device, dfr_params
 
-    def features(self, X) -> np.ndarray: return extract_features(self.model, torch.as_tensor(X), device=self.device)
+    def features(self, X) -> np.ndarray:
+        return extract_features(self.model, torch.as_tensor(X, dtype=torch.float32), device=self.device)
 
     def fit(self, X, y, groups=None):
         self.dfr_ = DFR(**self.dfr_params).fit(self.features(X), to_numpy(y), groups)
@@ -74,7 +75,7 @@ class JTTStrategy:
 
     def predict(self, X) -> np.ndarray:
         _check_fitted(self, "jtt_")
-        return self.jtt_.predict(torch.as_tensor(X))
+        return self.jtt_.predict(torch.as_tensor(X, dtype=torch.float32))
 
 # %% ../nbs/10_strategy.ipynb #762cef31
 class _TrainingStrategy:
@@ -95,7 +96,7 @@ class _TrainingStrategy:
 
     def predict(self, X) -> np.ndarray:
         _check_fitted(self, "estimator_")
-        return self.estimator_.predict(torch.as_tensor(X))
+        return self.estimator_.predict(torch.as_tensor(X, dtype=torch.float32))
 
 class GroupDROStrategy(_TrainingStrategy):
     "Group DRO (`exmap.dro.GroupDRO`) trained on `train` with `train_groups`; `fit(X, y, groups)` selects on validation."
