@@ -107,6 +107,10 @@ CASES = [
     ("float group ids for DFR", lambda t: dfr.DFR().fit(X, Y, Y + 0.5), E, ["integer ids", "float64"]),
     ("validation labels unseen in training", lambda t: jtt.JTT().fit(torch.rand(4, 3, 8, 8), np.array(["a", "b", "a", "b"]), val=(torch.rand(2, 3, 8, 8), np.array(["a", "c"]))), E, ["['c'] were not among the training classes"]),
     ("group id out of range", lambda t: dro.check_groups(np.array([0, 1, 5]), 3, "groups", n_groups=2), E, ["holds id 5 but n_groups=2"]),
+    ("group id out of range for a metric", lambda t: metrics.group_accuracy(Y, Y, Y + 5, 2), E, ["holds id 6 but n_groups=2", "out of range"]),
+    ("negative group ids for a metric", lambda t: metrics.group_accuracy(Y, Y, Y - 1), E, ["negative ids (-1)"]),
+    ("float group ids for a metric", lambda t: metrics.worst_group_accuracy(Y, Y, Y + 0.5), E, ["integer group ids"]),
+    ("no samples for a metric", lambda t: metrics.group_accuracy([], [], []), E, ["empty input"]),
     ("pseudo-group ids with gaps", lambda t: cluster.pseudo_group_classes([0, 1, 1], [0, 2, 2]), E, ["every id used", "make_pseudo_groups"]),
     ("no class labels for the clusterer", lambda t: cluster.ExMapClusterer().fit(X), E, ["requires y to be passed"]),
     ("no class labels for GEORGE", lambda t: george.GEORGE(reduce="none").fit(X, None), E, ["requires y to be passed", "pass the class labels y"]),
@@ -140,14 +144,13 @@ CASES = [
     ("not an IDX file", lambda t: _idx_file(t, b"PK\x03\x04 a zip"), E, ["not an unsigned-byte IDX file"]),
     ("no IDX file", lambda t: data.read_idx(t/"nothing-idx1-ubyte"), F, ["No IDX file at"]),
     ("no results to read", lambda t: experiment.load_results(t/"results"), F, ["No results JSON", "run an experiment first"]),
+    ("a truncated cache entry", _truncated_cache_entry, UserWarning, ["unreadable", "recomputing"]),
     # --- interrupted writes ---------------------------------------------------------------------------------------
     ("results that are not JSON", lambda t: experiment.write_results(t/"results"/"run.json", {"m": {"x": object()}}), T, ["Cannot write object to JSON"]),
     ("a results write interrupted", _interrupted_atomic_write, KeyboardInterrupt, []),
 ]
 # Cases waiting for a change requested from another helper (/tmp/handoff/requests/); moved into CASES once met.
-PENDING = [
-    ("a truncated cache entry", _truncated_cache_entry, UserWarning, ["recomputing"]),
-]
+PENDING = []
 IDS = [c[0] for c in CASES]
 assert len(set(IDS)) == len(IDS), "case names must be distinct"
 
