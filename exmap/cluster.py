@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.linalg import eigh, qr, svd
 from scipy.sparse import csgraph
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import eigsh, lobpcg
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -22,9 +22,10 @@ from sklearn.utils.validation import validate_data
 from .core import check_same_length, check_finite, check_choice, to_numpy
 
 # %% auto #0
-__all__ = ['make_pseudo_groups', 'pseudo_group_classes', 'default_n_neighbors', 'knn_affinity', 'laplacian_eigen', 'eigengap',
-           'cluster_qr', 'EigengapSpectral', 'eigengap_spectral', 'ExMapClusterer', 'minority_mask', 'minority_recall',
-           'group_inference_quality', 'pseudo_group_table', 'plot_eigengap', 'plot_eigengaps']
+__all__ = ['KNN_RULES', 'make_pseudo_groups', 'pseudo_group_classes', 'merge_small_groups', 'default_n_neighbors', 'knn_affinity',
+           'laplacian_eigen', 'eigengap', 'cluster_qr', 'EigengapSpectral', 'eigengap_spectral', 'ExMapClusterer',
+           'minority_mask', 'minority_recall', 'group_inference_quality', 'pseudo_group_table', 'plot_eigengap',
+           'plot_eigengaps']
 
 # %% ../nbs/05_cluster.ipynb #acd46d8f
 def make_pseudo_groups(y,        # class label of each sample (N,)
@@ -60,45 +61,102 @@ def pseudo_group_classes(y,      # class label of each sample (N,)
     first = np.zeros(G, dtype=np.int64); first[pseudo[::-1]] = np.arange(len(pseudo))[::-1]
     return y[first]
 
+# %% ../nbs/05_cluster.ipynb #8585a8cb
+def merge_small_groups(X,            # the clustered features (N, D)
+                       y,            # class label of each sample (N,)
+                       pseudo,       # pseudo-group ids (N,), e.g. from `make_pseudo_groups`
+                       min_size: int, # pseudo-groups below this many samples are merged (0 or 1: none)
+                      ) -> np.ndarray:
+    "Pseudo-group ids (dense, by class then cluster) after merging groups smaller than `min_size` into the nearest group of their class."
+    X, y, pseudo = to_numpy(X), to_numpy(y).ravel(), to_numpy(pseudo).ravel().astype(np.int64)
+    check_same_length(X=X, y=y, pseudo=pseudo)
+    if int(min_size) != min_size or min_size < 0: raise ValueError(f"min_size={min_size!r}; pass a whole number >= 0.")
+    X = X.reshape(len(X), -1)
+    pseudo = make_pseudo_groups(y, pseudo)
+    if min_size <= 1 or len(y) == 0: return pseudo
+    cls = pseudo_group_classes(y, pseudo)
+    G = len(cls)
+    sizes = np.bincount(pseudo, minlength=G).astype(float)
+    cent = np.zeros((G, X.shape[1])); np.add.at(cent, pseudo, X); cent /= sizes[:, None]
+    target = np.arange(G)
+    for g in np.argsort(sizes, kind="stable"):
+        if sizes[g] >= min_size or sizes[g] == 0: continue
+        same = np.flatnonzero((cls == cls[g]) & (sizes > 0) & (np.arange(G) != g))
+        if len(same) == 0: continue
+        h = same[np.argmin(np.linalg.norm(cent[same] - cent[g], axis=1))]
+        cent[h] = (cent[h] * sizes[h] + cent[g] * sizes[g]) / (sizes[h] + sizes[g])
+        sizes[h] += sizes[g]; sizes[g] = 0; target[target == g] = h
+    return make_pseudo_groups(y, target[pseudo])
+
 # %% ../nbs/05_cluster.ipynb #bf0e2bb6
 _DENSE_MAX = 1000  # up to this many samples a dense eigendecomposition is cheaper and exact
+KNN_RULES = ("round_ln", "authors")
 
-def default_n_neighbors(n: int # number of samples
+def default_n_neighbors(n: int,               # number of samples
+                        rule: str = "round_ln", # "round_ln": round(ln n) others; "authors": int(ln n) counting the sample itself
                        ) -> int:
-    "Neighbours per sample for the kNN graph: `round(ln n)`, at least 2 and at most n-1."
-    return int(max(1, min(max(2, round(np.log(max(n, 1)))), n - 1)))
+    "Neighbours per sample (other than itself) for the kNN graph, at least 1 (2 for `round_ln`) and at most n-1."
+    check_choice(rule, KNN_RULES, "kNN rule")
+    ln = np.log(max(n, 1))
+    k = max(2, round(ln)) if rule == "round_ln" else max(1, int(ln) - 1)
+    return int(max(1, min(k, n - 1)))
 
 def knn_affinity(X,                           # features (N, D)
-                 n_neighbors: int | None = None, # neighbours per sample; None: `default_n_neighbors(N)`
+                 n_neighbors: int | None = None, # neighbours per sample; None: `default_n_neighbors(N, knn_rule)`
                  n_jobs: int | None = None,   # parallel jobs for the neighbour search
+                 *,
+                 knn_rule: str = "round_ln",  # see `default_n_neighbors`
                 ) -> sparse.csr_matrix:
     "Sparse symmetric kNN connectivity affinity (A + A.T) / 2, zero diagonal."
     n = len(X)
     if n < 2: raise ValueError(f"{n} samples: a kNN graph needs at least 2.")
-    k = default_n_neighbors(n) if n_neighbors is None else int(n_neighbors)
-    if k < 1: raise ValueError(f"n_neighbors={n_neighbors}; pass at least 1 (or None for round(ln N)).")
+    k = default_n_neighbors(n, knn_rule) if n_neighbors is None else int(n_neighbors)
+    if k < 1: raise ValueError(f"n_neighbors={n_neighbors}; pass at least 1 (or None for the `knn_rule`).")
     A = kneighbors_graph(X, min(k, n - 1), mode="connectivity", include_self=False, n_jobs=n_jobs)
     return sparse.csr_matrix(0.5 * (A + A.T), dtype=np.float64)
 
+def _piece_eigen(L, d, m, rs, tol, solver):
+    "Smallest m eigenpairs of one connected piece's normalised Laplacian L (sparse); d: its sqrt degrees."
+    n = L.shape[0]
+    if n <= _DENSE_MAX or m >= n - 1: return eigh(L.toarray(), subset_by_index=[0, m - 1])
+    if solver == "lobpcg":  # a block of m+1 start vectors, the first the known null vector sqrt(degree)
+        import warnings
+        X = rs.standard_normal((n, m + 1)); X[:, 0] = d
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # lobpcg warns when it stops at maxiter with a loose residual
+            vals, vecs = lobpcg(L, X, tol=tol, largest=False, maxiter=1000)
+        o = np.argsort(vals)[:m]
+        return vals[o], vecs[:, o]
+    M = (2.0 * sparse.identity(n, format="csr") - L).tocsr()
+    vals, vecs = eigsh(M, k=m, which="LA", v0=rs.uniform(-1, 1, n), ncv=min(n - 1, max(2 * m + 1, 30)), tol=tol)
+    return 2.0 - vals, vecs
+
 def laplacian_eigen(affinity,              # symmetric non-negative affinity (N, N), sparse or dense
                     n_eigen: int = 10,     # number of smallest eigenpairs (capped at N)
-                    random_state=0,        # int, RandomState or None: seeds the Lanczos start vector
-                    tol: float = 1e-4,     # Lanczos relative residual tolerance (eigenvalues to about 1e-4 or better)
+                    random_state=0,        # int, RandomState or None: seeds the start vectors
+                    tol: float = 1e-4,     # relative residual tolerance (eigenvalues to about 1e-4 or better)
+                    *,
+                    eigen_solver: str = "arpack", # within each connected piece above 1,000 samples: "arpack" or "lobpcg"
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Smallest eigenvalues (ascending, in [0, 2]) and eigenvectors of the normalised Laplacian, and sqrt of the degrees."
+    "Smallest eigenvalues (ascending, in [0, 2]; exactly one 0 per connected piece) and eigenvectors of the normalised Laplacian, and sqrt of the degrees."
+    check_choice(eigen_solver, ("arpack", "lobpcg"), "eigen solver")
     A = sparse.csr_matrix(affinity, dtype=np.float64)
     n = A.shape[0]
     L, dd = csgraph.laplacian(A, normed=True, return_diag=True)
+    L, dd = sparse.csr_matrix(L), np.asarray(dd, dtype=np.float64)
     m = int(min(n_eigen, n))
-    if n <= _DENSE_MAX or m >= n - 1:
-        vals, vecs = eigh(L.toarray(), subset_by_index=[0, m - 1])
-    else:
-        v0 = check_random_state(random_state).uniform(-1, 1, n)
-        M = (2.0 * sparse.identity(n, format="csr") - L).tocsr()
-        vals, vecs = eigsh(M, k=m, which="LA", v0=v0, ncv=min(n - 1, max(2 * m + 1, 30)), tol=tol)
-        vals = 2.0 - vals
-    order = np.argsort(vals)
-    return np.clip(vals[order], 0.0, 2.0), vecs[:, order], np.asarray(dd, dtype=np.float64)
+    rs = check_random_state(random_state)
+    n_pieces, piece = csgraph.connected_components(A, directed=False)
+    vals, vecs = [], []
+    for c in range(n_pieces):
+        idx = np.flatnonzero(piece == c) if n_pieces > 1 else np.arange(n)
+        Lc = L[idx][:, idx] if n_pieces > 1 else L
+        v, V = _piece_eigen(Lc, dd[idx], min(m, len(idx)), rs, tol, eigen_solver)
+        full = np.zeros((n, len(v))); full[idx] = V
+        vals.append(v); vecs.append(full)
+    vals, vecs = np.concatenate(vals), np.concatenate(vecs, axis=1)
+    order = np.argsort(vals, kind="stable")[:m]
+    return np.clip(vals[order], 0.0, 2.0), vecs[:, order], dd
 
 def eigengap(eigenvalues,      # smallest Laplacian eigenvalues
              k_min: int = 2,   # smallest number of clusters allowed
@@ -157,6 +215,8 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
         Spectral embedding the clusters were assigned on.
     affinity_ : scipy.sparse.csr_matrix, shape (N, N)
         The symmetric kNN affinity (all zeros when there is nothing to split).
+    n_components_ : int
+        Number of connected pieces of the kNN graph (each adds an exact zero eigenvalue; 1 when nothing to split).
     n_features_in_ : int
         Number of features seen in `fit`.
     """
@@ -170,11 +230,13 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
                  assign: str = "cluster_qr",     # "cluster_qr" or "kmeans" (on the row-normalised embedding)
                  random_state=0,                 # int, RandomState or None: Lanczos start vector and k-means
                  n_jobs: int | None = None,      # neighbour search jobs
-                 eigen_tol: float = 1e-4,        # Lanczos tolerance (see `laplacian_eigen`)
+                 eigen_tol: float = 1e-4,        # eigensolver tolerance (see `laplacian_eigen`)
+                 knn_rule: str = "round_ln",     # neighbours when n_neighbors is None: "round_ln" or "authors" (`default_n_neighbors`)
+                 eigen_solver: str = "arpack",   # within each connected piece: "arpack" (Lanczos) or "lobpcg" (block)
                 ):
         self.n_clusters, self.n_neighbors, self.k_min, self.k_max = n_clusters, n_neighbors, k_min, k_max
         self.n_eigen, self.assign, self.random_state, self.n_jobs = n_eigen, assign, random_state, n_jobs
-        self.eigen_tol = eigen_tol
+        self.eigen_tol, self.knn_rule, self.eigen_solver = eigen_tol, knn_rule, eigen_solver
 
     def _n_eigen(self) -> int:
         "Eigenvalues to compute: `n_eigen`, at least what the eigengap (k_max+1) or a fixed k needs."
@@ -190,6 +252,7 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
         "Cluster the rows of `X` (N, D); sets `labels_`, `n_clusters_`, `eigenvalues_`, `embedding_`, `affinity_`."
         X = _check_heatmaps(self, X, "X")
         check_choice(self.assign, ("cluster_qr", "kmeans"), "assignment")
+        check_choice(self.knn_rule, KNN_RULES, "kNN rule"); check_choice(self.eigen_solver, ("arpack", "lobpcg"), "eigen solver")
         n = len(X)
         _check_k(n, self.n_clusters)
         if self.n_clusters is None:
@@ -204,9 +267,11 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
             self.labels_, self.n_clusters_ = np.zeros(n, dtype=np.int64), 1
             self.eigenvalues_, self.embedding_ = np.zeros(1), np.zeros((n, 1))
             self.affinity_ = sparse.csr_matrix((n, n), dtype=np.float64)
+            self.n_components_ = 1
             return self
-        self.affinity_ = knn_affinity(X, self.n_neighbors, self.n_jobs)
-        vals, vecs, dd = laplacian_eigen(self.affinity_, m, rs, self.eigen_tol)
+        self.affinity_ = knn_affinity(X, self.n_neighbors, self.n_jobs, knn_rule=self.knn_rule)
+        self.n_components_ = int(csgraph.connected_components(self.affinity_, directed=False)[0])
+        vals, vecs, dd = laplacian_eigen(self.affinity_, m, rs, self.eigen_tol, eigen_solver=self.eigen_solver)
         k = eigengap(vals, self.k_min, self.k_max) if self.n_clusters is None else int(self.n_clusters)
         emb = vecs[:, :k] / dd[:, None]  # random-walk eigenvectors, as sklearn's spectral_embedding
         if self.assign == "cluster_qr": labels = cluster_qr(emb)
@@ -257,7 +322,9 @@ class ExMapClusterer(ClusterMixin, BaseEstimator):
     group_classes_ : ndarray, shape (n_groups_,)
         The class of each pseudo-group.
     n_groups_ : int
-        Number of pseudo-groups.
+        Number of pseudo-groups (after merging tiny ones).
+    n_merged_ : int
+        Number of pseudo-groups below `min_group_size` that were merged into a neighbour of their class.
     n_features_in_ : int
         Number of features seen in `fit` (after flattening (N, C, H, W) heatmaps).
     """
@@ -279,10 +346,14 @@ class ExMapClusterer(ClusterMixin, BaseEstimator):
                  classes=None,                    # expected class labels: each must have samples; None: those in y
                  random_state=0,                  # int, RandomState or None
                  n_jobs: int | None = None,       # neighbour search jobs
+                 knn_rule: str = "round_ln",      # spectral kNN neighbours when n_neighbors is None: "round_ln" or "authors"
+                 eigen_solver: str = "arpack",    # spectral eigensolver within each connected piece: "arpack" or "lobpcg"
+                 min_group_size: int = 0,         # pseudo-groups below this size join the nearest of their class (`merge_small_groups`)
                 ):
         self.method, self.mode, self.n_clusters, self.n_neighbors = method, mode, n_clusters, n_neighbors
         self.k_min, self.k_max, self.n_eigen, self.assign = k_min, k_max, n_eigen, assign
         self.n_init, self.classes, self.random_state, self.n_jobs = n_init, classes, random_state, n_jobs
+        self.knn_rule, self.eigen_solver, self.min_group_size = knn_rule, eigen_solver, min_group_size
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -299,7 +370,8 @@ class ExMapClusterer(ClusterMixin, BaseEstimator):
             km = KMeans(int(k), n_init=self.n_init, random_state=rs).fit(X)
             return km.labels_.astype(np.int64), int(k), np.zeros(0), km
         est = EigengapSpectral(k, n_neighbors=self.n_neighbors, k_min=self.k_min, k_max=self.k_max,
-                               n_eigen=self.n_eigen, assign=self.assign, random_state=rs, n_jobs=self.n_jobs).fit(X)
+                               n_eigen=self.n_eigen, assign=self.assign, random_state=rs, n_jobs=self.n_jobs,
+                               knn_rule=self.knn_rule, eigen_solver=self.eigen_solver).fit(X)
         return est.labels_, est.n_clusters_, est.eigenvalues_, est
 
     def fit(self, H, y=None):
@@ -344,7 +416,9 @@ class ExMapClusterer(ClusterMixin, BaseEstimator):
             self.n_clusters_ = int(sum(self.n_clusters_per_class_.values()))
         self.n_clusters_ = int(self.n_clusters_)
         self.clusters_ = clusters
-        self.labels_ = make_pseudo_groups(y, clusters)
+        pseudo = make_pseudo_groups(y, clusters)
+        self.labels_ = merge_small_groups(X, y, pseudo, int(self.min_group_size or 0))
+        self.n_merged_ = int(pseudo.max() - self.labels_.max()) if len(y) else 0
         self.group_classes_ = pseudo_group_classes(y, self.labels_)
         self.n_groups_ = len(self.group_classes_)
         return self
