@@ -14,7 +14,7 @@ define seeds
 	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done
 endef
 
-.PHONY: install test test-nbs test-py reproduce cmnist tables sync check-sync lab clean-cache
+.PHONY: install test test-nbs test-py test-browser reproduce cmnist tables sync check-sync lab clean-cache nbs nbs-lib nbs-experiments nbs-tables
 
 install:
 	@bash scripts/install.sh
@@ -27,6 +27,10 @@ test-nbs:
 
 test-py:
 	$(BIN)/python -m pytest -q tests
+
+## the browser test alone (JupyterLab + headless Debian chromium; scripts/ci_browser.sh installs chromium)
+test-browser: install
+	$(BIN)/python -m pytest -q tests/test_browser.py
 
 ## the main job: ExMap on Colored MNIST, full size, $(SEEDS); then the comparison table
 reproduce: install cmnist tables
@@ -79,3 +83,60 @@ tables-comparison: install
 ## everything for the comparison: ERM/DFR/GEORGE/ExMap, JTT and ablations for $(SEEDS), then the tables
 comparison: install cmnist ablations tables-comparison
 .PHONY: ablations tables-comparison comparison
+
+## saved outputs: re-execute the notebooks in place so their outputs never go stale, then nbdev-clean.
+## Library notebooks (nbs/0*, nbs/1*) with nbconvert; experiment notebooks at full size (seed 0, papermill written back
+## over the notebook, cached ERMs/heatmaps reused); tables notebooks read results/ and rewrite tables/.
+LIB_NBS ?= $(notdir $(wildcard nbs/0*.ipynb nbs/1*.ipynb))
+EXP_NBS ?= 20_cmnist 21_msmnist 22_cmnist_ablations
+TABLE_NBS ?= 40_tables 41_tables_msmnist 42_tables_comparison
+nbs: nbs-lib nbs-experiments nbs-tables
+
+nbs-lib: install
+	@for nb in $(LIB_NBS); do echo "== $$nb"; t0=$$(date +%s); \
+	  (cd nbs && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb) || exit 1; \
+	  $(BIN)/nbdev-clean --fname nbs/$$nb; echo "$$nb: $$(( $$(date +%s) - t0 )) s"; done
+
+nbs-experiments: install
+	@for nb in $(EXP_NBS); do echo "== $$nb (full size, seed 0)"; t0=$$(date +%s); \
+	  $(PM) nbs/$$nb.ipynb nbs/$$nb.ipynb -p seed 0 -p smoke False || exit 1; \
+	  $(BIN)/python scripts/saved_run.py nbs/$$nb.ipynb && $(BIN)/nbdev-clean --fname nbs/$$nb.ipynb; \
+	  echo "$$nb: $$(( $$(date +%s) - t0 )) s"; done
+
+nbs-tables: install
+	@for nb in $(TABLE_NBS); do echo "== $$nb"; \
+	  $(PM) nbs/$$nb.ipynb nbs/$$nb.ipynb -p smoke False || exit 1; \
+	  $(BIN)/python scripts/saved_run.py nbs/$$nb.ipynb && $(BIN)/nbdev-clean --fname nbs/$$nb.ipynb; done
+
+# ---- from helper dro (/tmp/handoff/dro/Makefile.snippet)
+## Group DRO, ExMap+gDRO, GEORGE(gDRO), CVaR DRO and LfF on Colored MNIST, $(SEEDS); then their table.
+## DRO_SIZE sets the split sizes: empty = full size (50k/10k/10k, reuses `make cmnist`'s cached ERM and heatmaps);
+## the committed results used DRO_SIZE="-p n_train 10000 -p n_val 5000" (the shared 2-core machine could not fit
+## three full-size seeds of six trained models each in the session).
+DRO_SIZE ?= -p n_train 10000 -p n_val 5000
+.PHONY: dro tables-dro
+
+dro: install
+	$(call seeds,24_dro,cmnist_dro,$(DRO_SIZE))
+	$(MAKE) tables-dro
+
+tables-dro: install
+	@mkdir -p runs
+	$(PM) nbs/44_tables_dro.ipynb runs/tables_dro.ipynb -p smoke False
+	@cat tables/cmnist_dro.md
+
+# ---- from helper suite (/tmp/handoff/suite/Makefile.snippet)
+## the shortcut suite (issue 8): every benchmark of exmap.suite.SUITE x $(SEEDS), full size; then its table and figure
+SUITE_BENCHMARKS ?= $(shell $(BIN)/python -c "import exmap.suite as s; print(' '.join(s.SUITE))" 2>/dev/null)
+.PHONY: suite tables-suite
+
+suite: install
+	@mkdir -p runs
+	@for b in $(SUITE_BENCHMARKS); do for s in $(SEEDS); do echo "== suite $$b, seed $$s"; \
+	  t0=$$(date +%s); $(PM) nbs/23_suite.ipynb runs/suite_$${b}_seed$$s.ipynb -p benchmark $$b -p seed $$s -p smoke False || exit 1; \
+	  echo "$$b seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done; done
+
+tables-suite: install
+	@mkdir -p runs
+	$(PM) nbs/43_tables_suite.ipynb runs/tables_suite.ipynb -p smoke False
+	@cat tables/suite.md

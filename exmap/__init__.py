@@ -2,13 +2,12 @@
 
 Modules:
 
+- `exmap.dro`: Group DRO (Sagawa et al., ICLR 2020), CVaR DRO and Learning from Failure (Nam et al., NeurIPS 2020): training strategies that take true groups, ExMap or GEORGE pseudo-groups, or none, with model selection on validation.
 - `exmap.george`: GEORGE group inference (Sohoni et al., NeurIPS 2020): cluster the penultimate features of each class; the clusters paired with the class are pseudo-groups, in the same form as ExMap's. Plus the controls that tell whether any pseudo-groups help: random pseudo-groups of the same sizes, and class balance only.
 - `exmap.jtt`: Just Train Twice (Liu et al., ICML 2021): train ERM briefly, upsample the training samples it gets wrong, train again; choose (T, lambda, checkpoint) on the validation set by true groups (JTT), ExMap pseudo-groups (JTT+ExMap) or mean accuracy (unsupervised JTT).
-- `exmap.multishortcut`: Datasets with two shortcuts at once: an offline multi-shortcut MNIST benchmark, a loader for UrbanCars in the Whac-A-Mole layout, and a figure of example images per group.
+- `exmap.multishortcut`: Datasets with two shortcuts at once: an offline multi-shortcut MNIST benchmark, a loader for UrbanCars in the Whac-A-Mole layout.
 - `exmap.strategy`: One slot for groups: group-inference methods by name (`infer_groups`) on one side, group-robustness strategies with `fit(X, y, groups)` / `predict(X)` on the other, so that any pseudo-groups reach any strategy.
-- `exmap.suite`: A suite of shortcut benchmarks built offline from MNIST: colour, a small patch, a background texture, a co-occurring object and a 5-class task, each at two correlation strengths, with masks of the digit and the shortcut.
-- `exmap.train`: ERM for a small CNN (the CPU default) and CIFAR-style torchvision ResNets: seeded, with a progress bar, the checkpoint chosen on validation without group labels, saved and reloadable; penultimate-feature extraction.
-- `exmap.wam`: Whac-A-Mole metrics for two shortcuts at once: in-distribution accuracy, the BG, CoObj and BG+CoObj gaps, and worst-group accuracy, as dicts and tidy DataFrames."""
+- `exmap.suite`: A suite of shortcut benchmarks built offline from MNIST: colour, a small patch, a background texture, a co-occurring object and a 5-class task, each at two correlation strengths, with masks of the digit and the shortcut."""
 
 __version__ = "0.1.0"
 # torchvision's compiled ops do not load on a CPU-only torch; define their schemas before anything imports it.

@@ -47,6 +47,7 @@ def set_seed(seed: int = 0 # seed for python, numpy and torch
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
+# %% ../nbs/00_core.ipynb #ec116398
 def get_device(device: str | torch.device | None = None # "cpu", "cuda", "mps" or None for the best available
               ) -> torch.device:
     "The requested device, or CUDA, then MPS, then CPU when `device` is None."
@@ -61,6 +62,7 @@ def to_numpy(a) -> np.ndarray:
     if isinstance(a, torch.Tensor): return a.detach().cpu().numpy()
     return np.asarray(a)
 
+# %% ../nbs/00_core.ipynb #2dbb3cfb
 def check_same_length(**arrays):
     "Raise a `ValueError` naming the arrays when their first dimensions differ."
     lens = {k: len(v) for k, v in arrays.items() if v is not None}
@@ -68,6 +70,7 @@ def check_same_length(**arrays):
         desc = ", ".join(f"{k} has {n}" for k, n in lens.items())
         raise ValueError(f"Lengths differ: {desc}. Pass one entry per sample in each.")
 
+# %% ../nbs/00_core.ipynb #d7e757eb
 def check_finite(a, name: str = "array"):
     "Raise a `ValueError` when `a` holds NaN or infinite values, saying how many."
     a = to_numpy(a)
@@ -77,6 +80,7 @@ def check_finite(a, name: str = "array"):
         raise ValueError(f"{name} holds {int(bad.sum())} NaN/inf values in {len(rows)} samples "
                          f"(first: {rows[:5].tolist()}). Recompute them or drop those samples.")
 
+# %% ../nbs/00_core.ipynb #19c23569
 def check_choice(value: str, choices, what: str = "name"):
     "Raise a `ValueError` when `value` is not in `choices`, listing the known ones."
     if value not in choices:
@@ -97,6 +101,7 @@ def atomic_write_text(path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
+# %% ../nbs/00_core.ipynb #1829c637
 def _json_default(o):
     if isinstance(o, (np.integer,)): return int(o)
     if isinstance(o, (np.floating,)): return float(o)
@@ -109,6 +114,7 @@ def atomic_write_json(path, obj) -> Path:
     "Write `obj` as indented JSON (numpy/torch values converted) atomically."
     return atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
 
+# %% ../nbs/00_core.ipynb #113d6dcf
 def settings_key(**settings) -> str:
     "A short stable hash of keyword settings, for cache file names."
     return hashlib.sha1(json.dumps(settings, sort_keys=True, default=_json_default).encode()).hexdigest()[:12]

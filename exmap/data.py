@@ -107,6 +107,7 @@ def default_data_root() -> Path:
     here = Path(exmap.__file__).resolve().parents[1]/"data"
     return here if here.exists() else Path("data")
 
+# %% ../nbs/01_data.ipynb #7dfebabf
 def _how_to_get(root) -> str:
     return (f"Copy the four MNIST IDX files (gzip or raw) into {root}, e.g. from the project's data/mnist/, "
             f"or call exmap.data.download_mnist({str(root)!r}) on a machine with internet.")
@@ -131,6 +132,7 @@ def read_idx(path, # an IDX file, gzip-compressed (.gz) or raw
         raise ValueError(f"{path} is truncated: header says {shape}, found {data.size} values. {_how_to_get(path.parent)}")
     return data.reshape(shape)
 
+# %% ../nbs/01_data.ipynb #43ab2fc1
 def _find_idx(root: Path, name: str) -> Path:
     for cand in (root/f"{name}.gz", root/name):
         if cand.exists(): return cand
@@ -150,6 +152,7 @@ def load_mnist(root=None, # folder holding the IDX files; default `default_data_
     check_same_length(images=imgs, labels=labels)
     return imgs, labels
 
+# %% ../nbs/01_data.ipynb #d41a3ee9
 def download_mnist(root, # folder to write the four gzip files to
                    url: str = MNIST_URL, # mirror that serves the files by name
                   ) -> Path:
@@ -176,6 +179,7 @@ def color_digits(imgs: np.ndarray, # (N, 28, 28) uint8 grey digits
     x[torch.arange(len(imgs)), torch.as_tensor(s, dtype=torch.long)] = torch.from_numpy(imgs.astype(np.float32)) / 255.
     return x
 
+# %% ../nbs/01_data.ipynb #d05b00f8
 def mnist_splits(root=None, seed: int = 0,
                  n_train: int | None = None, n_val: int | None = None, n_test: int | None = None):
     "Yield `(split, images, digits, rng)` for ExMap's MNIST splits, each with its own seeded stream, optionally subsampled."
@@ -192,6 +196,7 @@ def mnist_splits(root=None, seed: int = 0,
             keep = np.sort(rng.choice(len(imgs), n, replace=False)); imgs, digits = imgs[keep], digits[keep]
         yield split, imgs, digits, rng
 
+# %% ../nbs/01_data.ipynb #31c4cdd4
 def _cmnist_split(imgs, digits, p, rng, label_noise, name):
     y = (digits > 4).astype(int)
     if label_noise: y = np.where(rng.random(len(y)) < label_noise, 1 - y, y)
@@ -217,10 +222,10 @@ def colored_mnist(root=None,                 # folder with the MNIST IDX files
             for split, imgs, digits, rng in mnist_splits(root, seed, n_train, n_val, n_test)}
 
 # %% ../nbs/01_data.ipynb #b05b8d79
-DATASETS = {"cmnist": colored_mnist}
+DATASETS = {"cmnist": colored_mnist}  # this module's datasets; exmap.experiment.DATASETS knows them all
 
 def get_dataset(name: str, # a key of `DATASETS`
                 **kwargs,  # passed to the dataset's builder
                ) -> dict[str, GroupDataset]:
-    "Build the splits of dataset `name`."
+    "Build the splits of dataset `name` defined in this module (`exmap.experiment.get_dataset` knows every dataset of the package)."
     return DATASETS[check_choice(name, DATASETS, "dataset")](**kwargs)

@@ -1,4 +1,4 @@
-"""What every experiment notebook shares: cached ERM models, features and heatmaps; timings; the results JSON; tables.
+"""What every experiment notebook shares: one setup (data, cached ERM, features, heatmaps, DFR), the dataset registry, cache keys, timings, the results JSON and tables.
 
 Docs: https://exmap-dev.github.io/exmap/experiment.html.md"""
 
@@ -6,20 +6,24 @@ Docs: https://exmap-dev.github.io/exmap/experiment.html.md"""
 
 # %% ../nbs/07_experiment.ipynb #db71792d
 from __future__ import annotations
-import json, platform, time
+import functools, hashlib, importlib, inspect, json, os, platform, re, sys, tempfile, time, warnings
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import atomic_write_json, settings_key, to_numpy
+from .core import atomic_write_json, check_choice, settings_key, to_numpy
 from .data import GroupDataset
 from .metrics import accuracy_summary
 from .train import get_model, load_checkpoint, train_erm
+from .whacamole import RENAMED_METHODS
 
 # %% auto #0
-__all__ = ['project_root', 'Timings', 'versions', 'erm_settings', 'cached_erm', 'cached_array', 'cached_heatmaps',
-           'method_result', 'write_results', 'load_results', 'mean_std_table', 'comparison_table', 'per_seed_table']
+__all__ = ['DATASETS', 'DATASET_FAMILIES', 'NOT_RETRIEVED', 'SMOKE_SIZES', 'project_root', 'register_dataset', 'dataset_loader',
+           'get_dataset', 'Timings', 'versions', 'code_version', 'erm_settings', 'cached_erm', 'cached_array',
+           'cached_heatmaps', 'method_result', 'write_results', 'load_results', 'mean_std_table', 'comparison_table',
+           'per_seed_table', 'markdown', 'report_dirs', 'ExperimentSetup', 'experiment_setup']
 
 # %% ../nbs/07_experiment.ipynb #75898b94
 def project_root(start=None) -> Path:
@@ -29,17 +33,61 @@ def project_root(start=None) -> Path:
         if (d/"pyproject.toml").exists(): return d
     return p
 
+# %% ../nbs/07_experiment.ipynb #bd2fadb1
+DATASETS = {"cmnist": "exmap.data:colored_mnist",
+            "msmnist": "exmap.multishortcut:multishortcut_mnist",
+            "urbancars": "exmap.multishortcut:urbancars"}
+# modules whose benchmarks are registered on first use: module -> (its dict of benchmark names, its loader taking the name)
+DATASET_FAMILIES = {"exmap.suite": ("SUITE", "suite_dataset")}
+
+def register_dataset(name: str,  # the name `get_dataset` will know it by
+                     loader,     # a function returning `{'train', 'val', 'test'}` GroupDatasets, or "module:function"
+                    ) -> None:
+    "Add a dataset to the registry of `get_dataset`."
+    if not isinstance(name, str) or not name: raise ValueError(f"A dataset name must be a non-empty string, got {name!r}.")
+    if isinstance(loader, str) and loader.count(":") != 1:
+        raise ValueError(f"loader={loader!r}: give a function or a 'module:function' string, e.g. 'exmap.data:colored_mnist'.")
+    if not isinstance(loader, str) and not callable(loader):
+        raise TypeError(f"loader must be a function or a 'module:function' string, got {type(loader).__name__}.")
+    DATASETS[name] = loader
+
+# %% ../nbs/07_experiment.ipynb #81cd53ee
+def _register_families():
+    for mod, (names, fn) in DATASET_FAMILIES.items():
+        try: m = importlib.import_module(mod)
+        except ModuleNotFoundError: continue
+        for n in getattr(m, names):
+            DATASETS.setdefault(n, functools.partial(getattr(m, fn), n))
+
+def dataset_loader(name: str # a key of `DATASETS`, or a benchmark of a module in `DATASET_FAMILIES`
+                  ):
+    "The loading function registered for `name` (its module imported on first use)."
+    if name not in DATASETS: _register_families()
+    f = DATASETS[check_choice(name, DATASETS, "dataset")]
+    if isinstance(f, str):
+        mod, fn = f.split(":")
+        f = getattr(importlib.import_module(mod), fn)
+    return f
+
+# %% ../nbs/07_experiment.ipynb #8067ea39
+def get_dataset(name: str, # a key of `DATASETS`, e.g. "cmnist", "msmnist"
+                **kwargs   # passed to the dataset's loader (seed, correlations, sizes)
+               ) -> dict[str, GroupDataset]:
+    "The splits `{'train', 'val', 'test'}` of a registered dataset."
+    return dataset_loader(name)(**kwargs)
+
 # %% ../nbs/07_experiment.ipynb #90ff7304
 class Timings(dict):
-    "Wall-clock seconds per named step: `with timings('erm'): ...`."
+    "Wall-clock seconds per named step: `with timings('erm'): ...` (repeated steps add up)."
     @contextmanager
     def __call__(self, name: str):
         t0 = time.perf_counter()
         try: yield
         finally: self[name] = self.get(name, 0.) + time.perf_counter() - t0
 
+# %% ../nbs/07_experiment.ipynb #8bcdf29b
 def versions() -> dict:
-    "Versions of python and the packages that shape the numbers."
+    "Versions of python and the packages that shape the numbers (written into every results JSON)."
     import importlib.metadata as md
     out = {"python": platform.python_version(), "platform": platform.platform()}
     for p in ["exmap", "torch", "torchvision", "zennit", "numpy", "scikit-learn", "scipy", "umap-learn"]:
@@ -48,43 +96,134 @@ def versions() -> dict:
     out["torch_threads"] = torch.get_num_threads()
     return out
 
-# %% ../nbs/07_experiment.ipynb #5d939829
-def erm_settings(data_settings: dict, model: str = "cnn", epochs: int = 5, lr: float = 1e-3, batch_size: int = 128,
-                 weight_decay: float = 1e-4, optimizer: str = "adam", seed: int = 0) -> dict:
-    "Everything that defines an ERM model: the key of its cache entry (and of anything computed from it)."
-    return dict(data=data_settings, model=model, epochs=epochs, lr=lr, batch_size=batch_size,
-                weight_decay=weight_decay, optimizer=optimizer, seed=seed)
+# %% ../nbs/07_experiment.ipynb #8ce215a1
+def _code_objects(code):
+    yield code
+    for k in code.co_consts:
+        if inspect.iscode(k): yield from _code_objects(k)
 
+def _dependencies(obj) -> list:
+    "The exmap functions and classes `obj`'s code refers to by name, and the module-level values it reads."
+    if isinstance(obj, functools.partial): return [obj.func]
+    codes = []
+    if inspect.isfunction(obj): codes = [obj.__code__]
+    elif inspect.isclass(obj):
+        codes = [v.__code__ for v in vars(obj).values() if inspect.isfunction(v)]
+        codes += [v.fget.__code__ for v in vars(obj).values() if isinstance(v, property) and v.fget]
+    names = {n for c in codes for k in _code_objects(c) for n in k.co_names}
+    spaces = [vars(sys.modules[obj.__module__])] if obj.__module__ in sys.modules else []
+    spaces += [vars(importlib.import_module(n)) for n in sorted(names) if n.startswith("exmap.") and n.count(".") == 1]
+    out = []
+    for n in sorted(names):
+        for sp in spaces:
+            if n in sp: out.append(sp[n]); break
+    return out
+
+def _counts(d) -> bool:
+    "Whether a dependency is part of the code version: exmap code, or a constant it reads."
+    if inspect.isfunction(d) or inspect.isclass(d): return (getattr(d, "__module__", "") or "").startswith("exmap")
+    return isinstance(d, (functools.partial, bool, int, float, str, tuple, list, dict, np.ndarray))
+
+def code_version(*objects # functions or classes (their exmap dependencies follow), or module names such as "exmap.train"
+                ) -> str:
+    """A short hash of the code that makes an artefact: the source of `objects` and, transitively, of every exmap function
+    and class they call, with the module-level constants they read. Part of every cache key."""
+    todo = []
+    for o in objects:
+        if isinstance(o, str):
+            try: o = importlib.import_module(o)
+            except ModuleNotFoundError: raise ValueError(f"code_version: no module {o!r}; give importable module names such as 'exmap.train'.")
+        todo.append(o)
+    parts = {}  # key -> bytes; hashed in sorted order, so the order of `objects` does not matter
+    while todo:
+        o = todo.pop()
+        key = f"{getattr(o, '__module__', '')}.{getattr(o, '__qualname__', getattr(o, '__name__', ''))}" if callable(o) or inspect.ismodule(o) \
+              else re.sub(r" at 0x[0-9a-f]+", "", repr(o))[:200]  # no memory addresses: the same in every process
+        if key in parts: continue
+        parts[key] = b""
+        if inspect.ismodule(o) or inspect.isfunction(o) or inspect.isclass(o):
+            parts[key] = inspect.getsource(o).encode()
+            if not inspect.ismodule(o): todo += [d for d in _dependencies(o) if _counts(d)]
+        elif isinstance(o, functools.partial): todo.append(o.func)
+        elif isinstance(o, np.ndarray): parts[key] = o.tobytes()
+        else:
+            parts[key] = re.sub(r" at 0x[0-9a-f]+", "", repr(o)).encode()
+            items = o.values() if isinstance(o, dict) else o if isinstance(o, (list, tuple)) else []
+            todo += [d for d in items if _counts(d)]  # e.g. a dict of model builders: their code counts too
+    h = hashlib.sha1()
+    for k in sorted(parts): h.update(k.encode() + b"\0" + parts[k])
+    return h.hexdigest()[:12]
+
+# %% ../nbs/07_experiment.ipynb #5d939829
+_NOT_SETTINGS = {"model", "train", "val", "device", "ckpt_path", "progress", "select", "repeats", "num_workers", "resume_path"}
+
+def erm_settings(data_settings: dict,  # everything that defines the data (name, seed, sizes, correlations)
+                 model: str = "cnn",   # architecture name (`exmap.train.get_model`)
+                 **train_kwargs        # any `train_erm` setting (epochs, lr, batch_size, weight_decay, optimizer, seed, ...)
+                ) -> dict:
+    "Everything that defines an ERM model: every `train_erm` setting (defaults filled in), the data and the code."
+    params = inspect.signature(train_erm).parameters
+    unknown = set(train_kwargs) - set(params) - _NOT_SETTINGS
+    if unknown: raise TypeError(f"Unknown ERM setting(s) {sorted(unknown)}; train_erm takes {sorted(set(params) - _NOT_SETTINGS)}.")
+    s = {k: train_kwargs.get(k, p.default) for k, p in params.items() if k not in _NOT_SETTINGS}
+    name = data_settings.get("name") if isinstance(data_settings, dict) else None
+    try: loader = [dataset_loader(name)] if isinstance(name, str) else []
+    except ValueError: loader = []  # a name the registry does not know: the data settings alone
+    return dict(data=data_settings, model=model, **s, code=code_version(train_erm, get_model, *loader))
+
+# %% ../nbs/07_experiment.ipynb #51561926
 def cached_erm(train: GroupDataset, val: GroupDataset,
                data_settings: dict,           # everything that defines the data (name, seed, sizes, correlations)
-               model: str = "cnn", epochs: int = 5, lr: float = 1e-3, batch_size: int = 128,
+               model: str = "cnn",            # architecture (`exmap.train.get_model`)
+               epochs: int = 5, lr: float = 1e-3, batch_size: int = 128,
                weight_decay: float = 1e-4, optimizer: str = "adam", seed: int = 0,
-               cache_dir="cache", device=None, progress: bool = True):
+               cache_dir="cache",             # the checkpoint goes to cache_dir/erm/<model>_<key>.pt
+               device=None, progress: bool = True,
+               **train_kwargs                 # any other `train_erm` setting (part of the key)
+              ):
     "An ERM model trained with these settings, loaded from `cache_dir` when trained before; returns (model, history)."
-    path = Path(cache_dir)/"erm"/f"{model}_{settings_key(**erm_settings(data_settings, model, epochs, lr, batch_size, weight_decay, optimizer, seed))}.pt"
+    kw = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, optimizer=optimizer, seed=seed, **train_kwargs)
+    path = Path(cache_dir)/"erm"/f"{model}_{settings_key(**erm_settings(data_settings, model, **kw))}.pt"
     if path.exists():
         m, extra = load_checkpoint(path, device)
         return m, extra["history"]
     m = get_model(model, n_classes=train.info.n_classes, in_channels=train.x.shape[1], seed=seed)
-    return train_erm(m, train, val, epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
-                     optimizer=optimizer, seed=seed, device=device, ckpt_path=path, progress=progress)
+    return train_erm(m, train, val, device=device, ckpt_path=path, progress=progress, **kw)
 
-def cached_array(path, fn, *args, **kwargs) -> np.ndarray:
+# %% ../nbs/07_experiment.ipynb #d3c51acd
+def cached_array(path,        # .npy file to load, or to write the result to
+                 fn,          # computes the array when `path` does not exist (or is unreadable)
+                 *args, **kwargs) -> np.ndarray:
     "`np.load(path)` if it exists, else `fn(*args, **kwargs)` saved to `path` (atomically) and returned."
     path = Path(path)
-    if path.exists(): return np.load(path)
+    if path.exists():
+        try: return np.load(path)
+        except (ValueError, EOFError, OSError) as e:
+            warnings.warn(f"cache entry {path} is unreadable ({e}); recomputing")
     a = np.asarray(fn(*args, **kwargs)); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.npy"); np.save(tmp, a); tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp.npy")
+    try:
+        with os.fdopen(fd, "wb") as fh: np.save(fh, a)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
     return a
 
+# %% ../nbs/07_experiment.ipynb #9bd6eb3f
 def cached_heatmaps(model, x,
-                    settings: dict,            # what made `model` and `x` (data and ERM settings), for the cache key
-                    composite: str = "exmap", cache_dir="cache", name: str = "heatmaps", **kwargs) -> np.ndarray:
+                    settings: dict,            # what made `model` and `x` (e.g. `erm_settings` and the split), for the key
+                    composite: str = "exmap",  # LRP composite (`exmap.lrp.COMPOSITE_NAMES`)
+                    cache_dir="cache",         # the array goes to cache_dir/heatmaps/<name>_<key>.npy
+                    name: str = "heatmaps",    # file name prefix
+                    progress: bool = True,
+                    **kwargs                   # other `compute_heatmaps` settings (part of the key)
+                   ) -> np.ndarray:
     "LRP heatmaps of `x` for the predicted class (`exmap.lrp.compute_heatmaps`), cached under `cache_dir/heatmaps/`."
     from exmap.lrp import compute_heatmaps
-    key = settings_key(**settings, composite=composite, **kwargs)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("progress", "device", "out_path")}  # cannot change the maps
+    key = settings_key(**settings, composite=composite, **kwargs, heatmap_code=code_version(compute_heatmaps))
     return cached_array(Path(cache_dir)/"heatmaps"/f"{name}_{key}.npy",
-                        lambda: compute_heatmaps(model, x, composite, **kwargs)[0])
+                        lambda: compute_heatmaps(model, x, composite, progress=progress, **kwargs)[0])
 
 # %% ../nbs/07_experiment.ipynb #ac751997
 def method_result(y_true, y_pred, groups, info, train_counts=None) -> dict:
@@ -95,15 +234,22 @@ def method_result(y_true, y_pred, groups, info, train_counts=None) -> dict:
     if "weighted_mean_acc" in s: out["test_weighted_mean"] = s["weighted_mean_acc"]
     return out
 
-def write_results(path, methods: dict, group_inference: dict | None = None, timings: dict | None = None,
-                  settings: dict | None = None, **extra) -> Path:
-    "Write one run's results JSON atomically (with versions)."
+# %% ../nbs/07_experiment.ipynb #cc56dbe6
+def write_results(path,                        # the results JSON to write
+                  methods: dict,               # method name -> `method_result` entry
+                  group_inference: dict | None = None, # grouping name -> quality numbers
+                  timings: dict | None = None, # step -> seconds
+                  settings: dict | None = None, # everything that defines the run
+                  **extra) -> Path:
+    "Write one run's results JSON atomically (with `versions`)."
     obj = {"methods": methods, "group_inference": group_inference or {}, "timings_s": dict(timings or {}),
            "settings": settings or {}, "versions": versions(), **extra}
     return atomic_write_json(path, obj)
 
-def load_results(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "All results JSONs under `folder` as two tidy frames: methods (run, method, metric, value) and group inference."
+# %% ../nbs/07_experiment.ipynb #8085112f
+def load_results(folder # a results folder, e.g. results/cmnist
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "All results JSONs under `folder` as two tidy frames: methods (run, method, metric, value) and group inference (old method names renamed)."
     rows, gi = [], []
     files = sorted(Path(folder).rglob("*.json"))
     if not files: raise FileNotFoundError(f"No results JSON under {Path(folder).resolve()}: run an experiment first.")
@@ -111,6 +257,7 @@ def load_results(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
         r = json.loads(f.read_text()); run = str(f.relative_to(folder).with_suffix(""))
         seed = r.get("settings", {}).get("seed")
         for m, v in r["methods"].items():
+            m = RENAMED_METHODS.get(m, m)
             for k in ("test_wga", "test_mean", "test_weighted_mean"):
                 if k in v: rows.append(dict(run=run, seed=seed, method=m, metric=k, value=v[k]))
         for m, v in r.get("group_inference", {}).items():
@@ -118,7 +265,11 @@ def load_results(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
                 if isinstance(x, (int, float)): gi.append(dict(run=run, seed=seed, method=m, metric=k, value=x))
     return pd.DataFrame(rows), pd.DataFrame(gi)
 
-def mean_std_table(df: pd.DataFrame, metrics=("test_wga", "test_mean"), order=None, digits: int = 1) -> pd.DataFrame:
+# %% ../nbs/07_experiment.ipynb #a21aa5ca
+def mean_std_table(df: pd.DataFrame,                 # tidy frame from `load_results`
+                   metrics=("test_wga", "test_mean"), # metrics to show, one column each
+                   order=None,                        # row order (others follow)
+                   digits: int = 1) -> pd.DataFrame:
     "Mean +- std over runs per method and metric (a tidy frame from `load_results`), as strings, with the run count."
     g = df[df.metric.isin(metrics)].groupby(["method", "metric"]).value
     stats = g.agg(["mean", "std", "count"]).reset_index()
@@ -130,21 +281,195 @@ def mean_std_table(df: pd.DataFrame, metrics=("test_wga", "test_mean"), order=No
     return t
 
 # %% ../nbs/07_experiment.ipynb #9c23ecb5
+NOT_RETRIEVED = "could not be retrieved"  # a paper cell whose value we do not have
+
 def comparison_table(df: pd.DataFrame,          # methods frame from `load_results`
-                     paper: dict | None = None, # method -> (paper WGA, paper mean), in %
+                     paper: dict | None = None, # method -> (paper WGA, paper mean), in %; None values: `NOT_RETRIEVED`
                      order=None,                # row order
                      digits: int = 1) -> pd.DataFrame:
     "Our mean +- std over runs beside the paper's numbers, one row per method."
     t = mean_std_table(df, ("test_wga", "test_mean"), order, digits).rename(
         columns={"test_wga": "WGA (ours)", "test_mean": "mean acc (ours)"})
+    fmt = lambda v: NOT_RETRIEVED if v is None else f"{v:.1f}"
     if paper:
-        t["WGA (paper)"] = [f"{paper[m][0]:.1f}" if m in paper else "" for m in t.index]
-        t["mean acc (paper)"] = [f"{paper[m][1]:.1f}" if m in paper else "" for m in t.index]
+        t["WGA (paper)"] = [fmt(paper[m][0]) if m in paper else "" for m in t.index]
+        t["mean acc (paper)"] = [fmt(paper[m][1]) if m in paper else "" for m in t.index]
     return t[[c for c in ["WGA (ours)", "WGA (paper)", "mean acc (ours)", "mean acc (paper)", "runs"] if c in t]]
 
+# %% ../nbs/07_experiment.ipynb #b7a795b7
 def per_seed_table(df: pd.DataFrame, metric: str = "test_wga", order=None, digits: int = 1) -> pd.DataFrame:
     "One column per seed (run) for `metric`, one row per method."
     t = df[df.metric == metric].pivot_table(index="method", columns="seed", values="value").round(digits)
     t.columns = [f"seed {c}" for c in t.columns]
     if order is not None: t = t.reindex([m for m in order if m in t.index] + [m for m in t.index if m not in order])
     return t
+
+# %% ../nbs/07_experiment.ipynb #0e33b55b
+def markdown(df: pd.DataFrame) -> str:
+    "A frame as a markdown table (plain text when `tabulate` is missing)."
+    return df.to_markdown() if hasattr(df, "to_markdown") else df.to_string()
+
+# %% ../nbs/07_experiment.ipynb #b85479ac
+def report_dirs(results_dir="results", # where the results JSONs are read from
+                tables_dir="tables",   # where tables are written (smoke runs: its _smoke/ subfolder)
+                fig_dir="figures",     # where figures are written (smoke runs: its _smoke/ subfolder)
+                smoke: bool = True,    # nbdev-test runs write beside the committed tables, never over them
+               ) -> tuple[Path, Path, Path]:
+    "The results folder to read and the tables and figure folders to write (created), relative to the project root."
+    root = project_root()
+    sub = "_smoke" if smoke else ""
+    tables, figs = root/tables_dir/sub, root/fig_dir/sub
+    tables.mkdir(parents=True, exist_ok=True); figs.mkdir(parents=True, exist_ok=True)
+    return root/results_dir, tables, figs
+
+# %% ../nbs/07_experiment.ipynb #de5a0ff6
+SMOKE_SIZES = dict(n_train=3000, n_val=2000, n_test=2000)  # split sizes of smoke runs (nbdev-test)
+
+class ExperimentSetup:
+    """Data, cached ERM, features, heatmaps, DFR and the results JSON of one experiment run, built lazily and once.
+
+    Attributes: `ds` (`train`, `val`, `test`, `info`), `data_settings`, `erm`, `history`, `F_val`, `F_test`, `yv`
+    (validation labels as numpy), `methods`, `group_inference` and `timings` (filled by the notebook),
+    `results_path`, `figs` (figure folder), `cache`."""
+    def __init__(self, dataset: str = "cmnist", *,
+                 seed: int = 0,              # seeds the data, ERM, clustering and DFR
+                 smoke: bool = True,         # small sizes, at most one ERM epoch, outputs under _smoke/
+                 data: dict | None = None,   # loader settings besides seed and sizes (correlations, styles)
+                 smoke_sizes: dict | None = None, # split sizes for smoke runs (default `SMOKE_SIZES`); None at full size
+                 erm: dict | None = None,    # `cached_erm` settings: model, epochs, lr, batch_size, ...
+                 dfr: dict | None = None,    # `exmap.dfr.DFR` settings for `dfr` / `dfr_result`
+                 run_name: str | None = None, # results/<run_name>/seed<seed>.json; default the dataset name
+                 out_dir="results", fig_dir="figures", cache_dir="cache", # relative to the project root
+                 extra_metrics=None,         # fn(test, pred) -> dict merged into every method's result
+                 progress: bool = True):
+        self.dataset, self.seed, self.smoke, self.progress = dataset, int(seed), bool(smoke), progress
+        dataset_loader(dataset)  # fails early on an unknown name
+        sizes = dict(SMOKE_SIZES if smoke_sizes is None else smoke_sizes)
+        self.sizes = sizes if smoke else {k: None for k in sizes}
+        self.data_settings = dict(name=dataset, seed=self.seed, **(data or {}), **self.sizes)
+        self.erm_kwargs = dict(erm or {})
+        if smoke: self.erm_kwargs["epochs"] = min(self.erm_kwargs.get("epochs", 5), 1)
+        self.erm_kwargs.setdefault("model", "cnn")
+        erm_settings(self.data_settings, **self.erm_kwargs)  # fails early on an unknown setting
+        self.dfr_kwargs = dict(dfr or {})
+        self.extra_metrics = extra_metrics
+        self.root = project_root()
+        sub = "_smoke" if smoke else ""
+        self.run_name = run_name or dataset
+        self.results_path = self.root/out_dir/sub/self.run_name/f"seed{self.seed}.json"
+        self.figs = self.root/fig_dir/sub/self.run_name
+        self.figs.mkdir(parents=True, exist_ok=True)
+        self.cache = self.root/cache_dir
+        self.timings, self.methods, self.group_inference = Timings(), {}, {}
+        self._t0, self._heatmaps = time.perf_counter(), {}
+
+    def __repr__(self):
+        return (f"ExperimentSetup({self.dataset!r}, seed={self.seed}, smoke={self.smoke}, run={self.run_name!r}, "
+                f"sizes={self.sizes}, erm={self.erm_kwargs})")
+
+    @cached_property
+    def ds(self) -> dict:
+        with self.timings("data"):
+            return get_dataset(self.dataset, **{k: v for k, v in self.data_settings.items() if k != "name"})
+    train = property(lambda self: self.ds["train"])
+    val = property(lambda self: self.ds["val"])
+    test = property(lambda self: self.ds["test"])
+    info = property(lambda self: self.ds["train"].info)
+    yv = cached_property(lambda self: to_numpy(self.val.y).astype(int))
+    train_counts = cached_property(lambda self: self.train.group_counts())
+
+    def erm_key(self) -> dict:
+        "The `erm_settings` of this run's ERM model (the cache key of everything computed from it)."
+        return erm_settings(self.data_settings, **{**self.erm_kwargs, "seed": self.seed})
+
+    @cached_property
+    def _erm(self):
+        with self.timings("erm_train"):
+            return cached_erm(self.train, self.val, self.data_settings, **{**self.erm_kwargs, "seed": self.seed},
+                              cache_dir=self.cache, progress=self.progress)
+    erm = property(lambda self: self._erm[0], doc="The ERM model (trained once per setting, then loaded from the cache).")
+    history = property(lambda self: self._erm[1], doc="The ERM training history (`selected` marks the chosen epoch).")
+
+    @cached_property
+    def _features(self):
+        from exmap.train import extract_features
+        with self.timings("features"):
+            return extract_features(self.erm, self.val.x), extract_features(self.erm, self.test.x)
+    F_val = property(lambda self: self._features[0])
+    F_test = property(lambda self: self._features[1])
+
+    def heatmaps(self, composite: str = "exmap", split: str = "val", **kwargs) -> np.ndarray:
+        "LRP heatmaps of a split for the ERM model's predicted class, cached (the key is built from this run's settings)."
+        check_choice(split, ("train", "val", "test"), "split")
+        k = settings_key(composite=composite, split=split, **kwargs)
+        if k not in self._heatmaps:
+            with self.timings("heatmaps"):
+                self._heatmaps[k] = cached_heatmaps(self.erm, self.ds[split].x, dict(erm=self.erm_key(), split=split),
+                                                    composite, self.cache, name=self.dataset, progress=self.progress, **kwargs)
+        return self._heatmaps[k]
+
+    def result(self, pred) -> dict:
+        "The results-JSON entry of a test prediction: `method_result` (+ `extra_metrics`)."
+        pred = to_numpy(pred).astype(int)
+        out = method_result(self.test.y, pred, self.test.g, self.info, self.train_counts)
+        if self.extra_metrics is not None: out.update(self.extra_metrics(self.test, pred))
+        return out
+
+    def erm_result(self) -> dict:
+        "The ERM model's test result."
+        from exmap.train import predict
+        return self.result(predict(self.erm, self.test.x).argmax(1))
+
+    def dfr(self, groups=None, **overrides):
+        "DFR fitted on the validation features, balanced by `groups` (None: class balance); `overrides` change its settings."
+        from exmap.dfr import DFR
+        return DFR(**{"random_state": self.seed, **self.dfr_kwargs, **overrides}).fit(self.F_val, self.yv, groups)
+
+    def dfr_result(self, groups=None, **overrides) -> dict:
+        "The test result of `dfr(groups, **overrides)`."
+        return self.result(self.dfr(groups, **overrides).predict(self.F_test))
+
+    def quality(self, pseudo, **more) -> dict:
+        "How well pseudo-groups of the validation set recover its true groups (`group_inference_quality`), with sizes."
+        from exmap.cluster import group_inference_quality
+        pseudo = to_numpy(pseudo).astype(int)
+        return {**group_inference_quality(pseudo, self.val.g, self.yv), "pseudo_group_sizes": np.bincount(pseudo).tolist(), **more}
+
+    def settings(self) -> dict:
+        "The run's settings for the results JSON."
+        out = dict(dataset=self.dataset, run_name=self.run_name, seed=self.seed, smoke=self.smoke, **self.erm_kwargs,
+                   dfr=self.dfr_kwargs, data=self.data_settings, erm_key=settings_key(**self.erm_key()))
+        if "_erm" in self.__dict__: out["erm_selected_epoch"] = int(self.history.epoch[self.history.selected].iloc[0])
+        return out
+
+    def write(self, settings: dict | None = None, # more settings (the notebook's own parameters)
+              **extra) -> Path:
+        "Write `methods`, `group_inference`, `timings` (with the total) and the settings to `results_path`."
+        self.timings["total"] = time.perf_counter() - self._t0
+        p = write_results(self.results_path, self.methods, self.group_inference, self.timings,
+                          {**self.settings(), **(settings or {})}, **extra)
+        print("wrote", p.relative_to(self.root) if p.is_relative_to(self.root) else p)
+        return p
+
+    def summary(self) -> pd.DataFrame:
+        "Test WGA and mean accuracy (%) of every method so far."
+        return pd.DataFrame({m: {"test WGA %": v["test_wga"], "test mean %": v["test_mean"]}
+                             for m, v in self.methods.items()}).T.round(1)
+
+    def group_accuracy(self) -> pd.DataFrame:
+        "Test accuracy (%) per true group (rows) and method (columns)."
+        return pd.DataFrame({m: v["test_group_acc"] for m, v in self.methods.items()}).round(1)
+
+    def inference_table(self, keys=("k", "ari", "nmi", "minority_recall")) -> pd.DataFrame:
+        "The group-inference numbers of every grouping so far."
+        return pd.DataFrame({m: {k: v.get(k) for k in keys} for m, v in self.group_inference.items()}).T.round(3)
+
+    def crosstab(self, pseudo) -> pd.DataFrame:
+        "Where the true validation groups land among pseudo-groups (rows: pseudo-groups; columns: true groups)."
+        return pd.crosstab(pd.Series(to_numpy(pseudo), name="pseudo-group"),
+                           pd.Series(np.array(self.info.names)[self.val.g], name="true group"))
+
+# %% ../nbs/07_experiment.ipynb #a62f6e44
+def experiment_setup(dataset: str = "cmnist", **kwargs) -> ExperimentSetup:
+    "The shared setup of an experiment notebook (see `ExperimentSetup` for the arguments)."
+    return ExperimentSetup(dataset, **kwargs)

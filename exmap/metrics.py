@@ -20,13 +20,22 @@ def group_accuracy(y_true,          # true labels (N,)
                    n_groups: int | None = None, # number of groups; default max id + 1
                   ) -> np.ndarray:
     "Accuracy of each group id, NaN for a group without samples."
-    y_true, y_pred, groups = to_numpy(y_true), to_numpy(y_pred), to_numpy(groups).astype(int)
+    y_true, y_pred, groups = to_numpy(y_true), to_numpy(y_pred), to_numpy(groups)
     check_same_length(y_true=y_true, y_pred=y_pred, groups=groups)
+    if len(groups) == 0: raise ValueError("group_accuracy got empty input: pass at least one sample.")
+    if not np.issubdtype(groups.dtype, np.integer):
+        if not (np.issubdtype(groups.dtype, np.number) and np.isfinite(groups).all() and (groups == np.round(groups)).all()):
+            raise ValueError(f"groups must hold integer group ids, got {groups.dtype} values such as {groups[:3].tolist()}.")
+    groups = groups.astype(int)
+    if groups.min() < 0: raise ValueError(f"groups holds negative ids ({int(groups.min())}): group ids are 0, 1, ..., G-1.")
+    if n_groups is not None and groups.max() >= n_groups:
+        raise ValueError(f"groups holds id {int(groups.max())} but n_groups={n_groups}: ids out of range 0..{n_groups - 1}.")
     n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
     total = np.bincount(groups, minlength=n_groups).astype(float)
     correct = np.bincount(groups, weights=(y_true == y_pred).astype(float), minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"): return np.where(total > 0, correct / total, np.nan)
 
+# %% ../nbs/02_metrics.ipynb #38ab5485
 def worst_group_accuracy(y_true, y_pred, groups, n_groups: int | None = None) -> float:
     "Lowest accuracy over the groups that have samples."
     return float(np.nanmin(group_accuracy(y_true, y_pred, groups, n_groups)))
@@ -46,6 +55,7 @@ def group_table(y_true, y_pred, groups,
         w = np.asarray(train_counts, float); df["train_weight"] = w / w.sum()
     return df
 
+# %% ../nbs/02_metrics.ipynb #b8e3f9fc
 def accuracy_summary(y_true, y_pred, groups,
                      train_counts=None,   # training samples per group; gives `weighted_mean_acc`
                      n_groups: int | None = None,

@@ -1,5 +1,5 @@
 """Datasets with two shortcuts at once: an offline multi-shortcut MNIST benchmark, a loader for UrbanCars in the
-Whac-A-Mole layout, and a figure of example images per group.
+Whac-A-Mole layout.
 
 Docs: https://exmap-dev.github.io/exmap/multishortcut.html.md"""
 
@@ -11,14 +11,13 @@ import itertools
 from pathlib import Path
 import numpy as np
 import torch
-import matplotlib.pyplot as plt
 from .core import check_choice, check_same_length, to_numpy
-from .data import DATASETS, GroupDataset, GroupInfo, default_data_root, load_mnist, mnist_splits
+from .data import GroupDataset, GroupInfo, default_data_root, load_mnist, mnist_splits
 
 # %% auto #0
 __all__ = ['MS_BG_VALUES', 'MS_COOBJ_VALUES', 'MS_BG_COLORS', 'MS_GLYPH_COLOR', 'MS_GLYPHS', 'MS_GLYPH_POS', 'URBANCARS_VALUES',
-           'draw_multishortcut', 'multishortcut_info', 'multishortcut_mnist', 'show_groups', 'urbancars_info',
-           'urbancars_dir', 'urbancars', 'make_tiny_urbancars']
+           'draw_multishortcut', 'multishortcut_info', 'multishortcut_mnist', 'urbancars_info', 'urbancars_dir',
+           'urbancars', 'make_tiny_urbancars']
 
 # %% ../nbs/11_multishortcut.ipynb #fc349ece
 MS_BG_VALUES = {"color": ["blue", "orange"], "texture": ["stripes/", "stripes\\"]}  # readable bg values per style
@@ -82,6 +81,7 @@ def multishortcut_info(bg_style: str = "color") -> GroupInfo:
     return GroupInfo(["y", "bg", "coobj"], [["0-4", "5-9"], MS_BG_VALUES[check_choice(bg_style, MS_BG_VALUES, "background style")],
                                             MS_COOBJ_VALUES])
 
+# %% ../nbs/11_multishortcut.ipynb #dda3a63a
 def _ms_split(imgs, digits, p, rng, bg_style, noise, name, chunk=10000):
     y = (digits > 4).astype(int)
     bg = np.where(rng.random(len(y)) < p[0], y, 1 - y)
@@ -116,36 +116,6 @@ def multishortcut_mnist(root=None,                  # folder with the MNIST IDX 
     return {split: _ms_split(imgs, digits, p[split], rng, bg_style, noise, f"msmnist/{split}")
             for split, imgs, digits, rng in mnist_splits(root, seed, n_train, n_val, n_test)}
 
-DATASETS["msmnist"] = multishortcut_mnist
-
-# %% ../nbs/11_multishortcut.ipynb #0cbe4c8f
-def show_groups(ds: GroupDataset,       # any dataset with groups
-                n_per_group: int = 4,   # images per group (fewer when a group is smaller)
-                seed: int = 0,          # which random images
-                size: float = 1.1,      # inches per image
-               ) -> plt.Figure:
-    "A figure with `n_per_group` random example images of each group of `ds`, one row per group."
-    if n_per_group < 1: raise ValueError(f"n_per_group={n_per_group} must be at least 1.")
-    rng = np.random.default_rng(seed)
-    names, n_groups = ds.info.names, ds.info.n_groups
-    fig, axs = plt.subplots(n_groups, n_per_group, figsize=(n_per_group * size + 2.6, n_groups * size), squeeze=False)
-    for g in range(n_groups):
-        idx = np.nonzero(ds.g == g)[0]
-        idx = np.sort(rng.choice(idx, min(n_per_group, len(idx)), replace=False)) if len(idx) else idx
-        for k, ax in enumerate(axs[g]):
-            ax.set_xticks([]); ax.set_yticks([])
-            for s in ax.spines.values(): s.set_visible(False)
-            if k < len(idx):
-                img = ds.x[idx[k]].detach().cpu().float().clamp(0, 1)
-                ax.imshow(img[0] if img.shape[0] == 1 else img.permute(1, 2, 0), cmap="gray" if img.shape[0] == 1 else None,
-                          vmin=0, vmax=1)
-            elif k == 0: ax.text(0.5, 0.5, "no samples", ha="center", va="center", fontsize=8, transform=ax.transAxes)
-        axs[g, 0].set_ylabel(f"{names[g]}\n(n={len(np.nonzero(ds.g == g)[0])})", rotation=0, ha="right", va="center", fontsize=8)
-    fig.suptitle(ds.name, fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)  # the caller shows or saves it; no second copy in notebooks
-    return fig
-
 # %% ../nbs/11_multishortcut.ipynb #b0caf1a0
 URBANCARS_VALUES = ["urban", "country"]
 
@@ -154,6 +124,7 @@ def urbancars_info(shortcuts: str = "both") -> GroupInfo:
     fields = {"both": ["y", "bg", "coobj"], "bg": ["y", "bg"], "coobj": ["y", "coobj"]}[check_choice(shortcuts, ("both", "bg", "coobj"), "shortcuts")]
     return GroupInfo(fields, [URBANCARS_VALUES] * len(fields))
 
+# %% ../nbs/11_multishortcut.ipynb #fe08a2b6
 def _urbancars_how(root) -> str:
     return (f"UrbanCars cannot be downloaded (its Stanford Cars source images are no longer published). Generate it "
             f"with the scripts in create_datasets/urbancars of github.com/facebookresearch/Whac-A-Mole or ask its "
@@ -175,6 +146,7 @@ def urbancars_dir(root,                            # the `urbancars` folder (or 
     b, c = (bg_ratio, co_occur_obj_ratio) if biased else (0.5, 0.5)
     return root/f"bg-{float(b)}_co_occur_obj-{float(c)}"/split
 
+# %% ../nbs/11_multishortcut.ipynb #ed23b2ae
 def _load_image(path, size, mode="RGB", resample=None):
     from PIL import Image
     with Image.open(path) as im:
@@ -232,8 +204,6 @@ def urbancars(root=None,                        # the `urbancars` folder (or its
     return {s: _urbancars_split(urbancars_dir(root, s, variant, bg_ratio, co_occur_obj_ratio), s, shortcuts, image_size,
                                 masks, n_per_group, np.random.default_rng([seed, i]), root)
             for i, s in enumerate(splits)}
-
-DATASETS["urbancars"] = urbancars
 
 # %% ../nbs/11_multishortcut.ipynb #eddb38c6
 def make_tiny_urbancars(root,                  # folder to create the `urbancars` tree in

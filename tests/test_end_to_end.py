@@ -45,3 +45,23 @@ def test_experiment_notebooks_keep_their_papermill_parameters(root):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "seed" in out.stdout and "smoke" in out.stdout
+
+def test_datasets_by_name_without_imports():
+    "exmap.experiment.get_dataset knows msmnist with no prior import; importing exmap.multishortcut registers nothing."
+    code = ("import exmap.experiment as e, exmap.data as d\n"
+            "print(len(e.get_dataset('msmnist', n_train=8, n_val=8, n_test=8)['val']))\n"
+            "import exmap.multishortcut\n"
+            "print(','.join(sorted(d.DATASETS)))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["8", "cmnist"], r.stdout
+
+def test_cache_keys_cover_every_setting_and_the_code(monkeypatch):
+    "An ERM cache key changes with any training setting (defaults included) and with the code that trains."
+    from exmap import experiment as e
+    data = {"name": "cmnist", "seed": 0}
+    base = e.erm_settings(data, "cnn", epochs=3)
+    assert e.erm_settings(data, "cnn", epochs=3, weight_decay=0.0) != base
+    assert e.erm_settings(data, "cnn", epochs=3, optimizer="adam") == base  # adam is train_erm's default
+    monkeypatch.setattr(e, "code_version", lambda *modules: "edited")
+    assert e.erm_settings(data, "cnn", epochs=3)["code"] == "edited" != base["code"]
