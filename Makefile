@@ -140,3 +140,50 @@ tables-suite: install
 	@mkdir -p runs
 	$(PM) nbs/43_tables_suite.ipynb runs/tables_suite.ipynb -p smoke False
 	@cat tables/suite.md
+
+# ---- from helper slim (/tmp/handoff/slim/Makefile.snippet)
+## SLIM beside ExMap (nbs/25_slim.ipynb): $(SEEDS) on each of $(SLIM_DATASETS), then the table and figure (nbs/45_tables_slim.ipynb)
+## Full size by default; the committed results/slim/ ran at a reduced size:
+##   make slim SLIM_ARGS="-p n_train 3000 -p n_val 2000 -p n_test 2000 -p n_aiou 1000 -p dfr_n_models 5 -p dfr_tune_splits 2"
+SLIM_DATASETS ?= cmnist msmnist
+SLIM_ARGS ?=
+.PHONY: slim tables-slim
+
+slim: install
+	@mkdir -p runs
+	@for d in $(SLIM_DATASETS); do for s in $(SEEDS); do echo "== slim $$d, seed $$s"; t0=$$(date +%s); \
+	  $(PM) nbs/25_slim.ipynb runs/slim_$${d}_seed$$s.ipynb -p dataset $$d -p seed $$s -p smoke False $(SLIM_ARGS) || exit 1; \
+	  echo "seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done; done
+
+tables-slim: install
+	@mkdir -p runs
+	$(PM) nbs/45_tables_slim.ipynb runs/tables_slim.ipynb -p smoke False
+
+# ---- from helper scale (/tmp/handoff/scale/Makefile.snippet)
+# --- natural images (helper "scale"): full-size runs of nbs/26_natural.ipynb on data you have on disk -------------
+# make waterbirds DATA=/data/waterbirds   (the folder holding waterbird_complete95_forest2water2/, or that folder)
+# make celeba DATA=/data/celeba           (img_align_celeba/ + metadata.csv)
+# make urbancars DATA=/data/urbancars     (Whac-A-Mole layout: bg-0.95_co_occur_obj-0.95/train/...)
+# Options: SEEDS="0 1 2", DEVICE=cuda, WORKERS=8, WEIGHTS=imagenet (torch hub cache) or a .pth file.
+SEEDS ?= 0 1 2
+DEVICE ?=
+WORKERS ?= 8
+WEIGHTS ?= imagenet
+NATURAL = waterbirds celeba urbancars
+
+$(NATURAL):
+	@test -n "$(DATA)" || { echo "usage: make $@ DATA=/path/to/$@ (see README: Natural images)"; exit 2; }
+	@mkdir -p runs
+	for s in $(SEEDS); do \
+	  .venv/bin/papermill nbs/26_natural.ipynb runs/26_natural_$@_seed$$s.ipynb -p dataset $@ -p data_dir "$(DATA)" \
+	    -p smoke False -p seed $$s -p device "$(DEVICE)" -p num_workers $(WORKERS) -p weights "$(WEIGHTS)" || exit 1; \
+	done
+	.venv/bin/papermill nbs/46_tables_natural.ipynb runs/46_tables_natural.ipynb -p smoke False
+
+# heatmaps of one split on several GPUs (or CPU processes): NPROC=4 make extract DATASET=celeba DATA=... CKPT=...
+NPROC ?= 1
+extract:
+	.venv/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/extract.py --dataset $(DATASET) \
+	  --data-dir "$(DATA)" --split val --checkpoint $(CKPT) --out cache/extract/$(DATASET)_val --batch-size auto
+
+.PHONY: $(NATURAL) extract
