@@ -16,9 +16,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from .core import check_choice, check_finite, check_same_length, to_numpy
 from .metrics import group_accuracy
+from .train import predict, extract_features
+from .lrp import compute_heatmaps, prepare_heatmaps
+from .cluster import ExMapClusterer
 
 # %% auto #0
-__all__ = ['balanced_indices', 'DFR']
+__all__ = ['EXMAP_DEFAULTS', 'balanced_indices', 'DFR', 'proxy_worst_accuracy', 'minority_evidence', 'exmap_pseudo_groups']
 
 # %% ../nbs/06_dfr.ipynb #4c848cb1
 def balanced_indices(groups,                   # group id per sample
@@ -58,7 +61,8 @@ class DFR(ClassifierMixin, BaseEstimator):
     C_ : float
         The inverse L1 strength chosen (the only one when `C_grid` has one value).
     tune_scores_ : dict
-        C -> mean worst-group accuracy over the tuning splits (empty when `C_grid` has one value).
+        C -> mean worst-group accuracy over the tuning splits, the same splits for every C (empty when `C_grid` has
+        one value).
     coef_ : ndarray of float64, shape (1, n_features) for two classes, (n_classes, n_features) otherwise
         Averaged weights of the final head.
     intercept_ : ndarray of float64, shape (1,) or (n_classes,)
@@ -70,7 +74,7 @@ class DFR(ClassifierMixin, BaseEstimator):
                  C_grid=(1., 0.7, 0.3, 0.1, 0.07, 0.03, 0.01), # inverse L1 strengths to choose from
                  *,
                  n_models: int = 20,        # logistic regressions averaged in the final head
-                 n_tune_splits: int = 5,    # random validation halves per C when tuning
+                 n_tune_splits: int = 5,    # random validation halves, drawn once, on which every C is scored
                  l1_ratio: float = 1.0,    # 1: L1 penalty (DFR's), 0: L2
                  min_group_size: int = 6,   # tiny-group rule, see `balanced_indices`
                  small_groups: str = "keep",
@@ -119,20 +123,21 @@ class DFR(ClassifierMixin, BaseEstimator):
         self.scaler_ = StandardScaler(with_mean=self.standardize, with_std=self.standardize).fit(X)
         Xs = self.scaler_.transform(X)
         multi = len(self.classes_) > 2
-        # 1. choose C by worst-group accuracy on held-out validation halves
+        # 1. choose C by worst-group accuracy on held-out validation halves: the same n_tune_splits halves (and the
+        #    same balanced sample of each) for every C, so that the C are compared on equal terms (as the authors do)
         self.tune_scores_ = {}
         if len(C_grid) > 1:
             if int(self.n_tune_splits) < 1:
                 raise ValueError(f"n_tune_splits={self.n_tune_splits!r} with {len(C_grid)} values of C: pass at least 1 "
                                  "split, or a single C (e.g. C_grid=(1.,)) to skip tuning.")
+            splits = []
+            for _ in range(int(self.n_tune_splits)):
+                perm = rs.permutation(len(yi)); a, b = perm[:len(yi) // 2], perm[len(yi) // 2:]
+                idx = a[balanced_indices(groups[a], rs, self.min_group_size, self.small_groups)]
+                if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, b))
             for C in C_grid:
-                scores = []
-                for _ in range(self.n_tune_splits):
-                    perm = rs.permutation(len(yi)); a, b = perm[:len(yi) // 2], perm[len(yi) // 2:]
-                    idx = a[balanced_indices(groups[a], rs, self.min_group_size, self.small_groups)]
-                    if len(np.unique(yi[idx])) < len(self.classes_): continue
-                    lr = self._lr(C, multi, rs).fit(Xs[idx], yi[idx])
-                    scores.append(np.nanmin(group_accuracy(yi[b], lr.predict(Xs[b]), groups[b], groups.max() + 1)))
+                scores = [np.nanmin(group_accuracy(yi[b], self._lr(C, multi, rs).fit(Xs[idx], yi[idx]).predict(Xs[b]),
+                                                   groups[b], groups.max() + 1)) for idx, b in splits]
                 self.tune_scores_[C] = float(np.mean(scores)) if scores else -np.inf
             if all(s == -np.inf for s in self.tune_scores_.values()):
                 raise ValueError(f"Every tuning split was skipped: no random half of the {len(yi)} samples held every "
@@ -167,3 +172,114 @@ class DFR(ClassifierMixin, BaseEstimator):
         "Predicted class labels (N,), values from `classes_`."
         d = self.decision_function(X)
         return self.classes_[(d > 0).astype(int) if d.ndim == 1 else d.argmax(1)]
+
+# %% ../nbs/06_dfr.ipynb #553dc701
+def proxy_worst_accuracy(features,          # penultimate features of the validation set (N, D)
+                         y,                 # class labels (N,)
+                         groups,            # the grouping to judge (N,): pseudo-groups, or y for class balance
+                         p_true,            # the ERM model's probability of each sample's true class (N,)
+                         *,
+                         n_splits: int = 5, # random halves (the same for every grouping given the same random_state)
+                         C: float = 0.1,    # inverse L1 strength of the heads
+                         n_models: int = 2, # heads averaged per half
+                         min_group_size: int = 6, # DFR's tiny-group rule
+                         random_state=0,
+                        ) -> np.ndarray:
+    "Per-split label-free stand-in for worst-group accuracy (%) of DFR heads balanced by `groups` (see above)."
+    X = to_numpy(features).reshape(len(features), -1); y = to_numpy(y).ravel(); groups = to_numpy(groups).ravel()
+    p_true = to_numpy(p_true).ravel().astype(float)
+    check_same_length(features=X, y=y, groups=groups, p_true=p_true)
+    if int(n_splits) < 1: raise ValueError(f"n_splits={n_splits!r}; pass at least 1.")
+    if np.any((p_true < 0) | (p_true > 1)): raise ValueError("p_true must hold probabilities in [0, 1].")
+    classes = np.unique(y)
+    if len(classes) < 2: raise ValueError("proxy_worst_accuracy needs at least two classes in y.")
+    rng = np.random.default_rng(random_state if isinstance(random_state, (int, np.integer)) else None)
+    out = []
+    for s in range(int(n_splits)):
+        perm = rng.permutation(len(y)); a, b = perm[:len(y) // 2], perm[len(y) // 2:]
+        head = DFR(C_grid=(C,), n_models=n_models, min_group_size=min_group_size, random_state=s).fit(X[a], y[a], groups[a])
+        right = (head.predict(X[b]) == y[b]).astype(float)
+        accs = []
+        for c in classes:
+            m = y[b] == c
+            for w in (1 - p_true[b][m], p_true[b][m]):
+                if w.sum() > 0: accs.append((w * right[m]).sum() / w.sum())
+        out.append(100 * min(accs))
+    return np.array(out)
+
+# %% ../nbs/06_dfr.ipynb #9c099b6e
+def minority_evidence(y,          # class labels (N,)
+                      groups,     # pseudo-group ids (N,)
+                      erm_right,  # 1 where the ERM model's validation prediction is right, else 0 (N,)
+                      min_size: int = 10, # pseudo-groups smaller than this are not tested
+                     ) -> tuple[np.ndarray, float]:
+    "z of each pseudo-group's ERM error rate against the rest of its class (one-sided; NaN when untested), and the Bonferroni threshold."
+    from scipy.stats import norm
+    y, groups, right = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64), to_numpy(erm_right).ravel().astype(float)
+    check_same_length(y=y, groups=groups, erm_right=right)
+    G = int(groups.max()) + 1 if len(groups) else 0
+    z = np.full(G, np.nan)
+    for g in range(G):
+        m = groups == g
+        if m.sum() < min_size: continue
+        rest = (y == y[m][0]) & ~m
+        if rest.sum() < min_size: continue
+        e1, e0, n1, n0 = 1 - right[m].mean(), 1 - right[rest].mean(), m.sum(), rest.sum()
+        p = (e1 * n1 + e0 * n0) / (n1 + n0)
+        se = np.sqrt(max(p * (1 - p), 1e-12) * (1 / n1 + 1 / n0))
+        z[g] = (e1 - e0) / se
+    return z, float(norm.ppf(1 - 0.05 / max(G, 1)))
+
+# %% ../nbs/06_dfr.ipynb #b26026f2
+EXMAP_DEFAULTS = dict(  # chosen by the label-free study over the shortcut suite (nbs/28_defaults_study.ipynb)
+    explainer="exmap",  # heatmaps (exmap.lrp.COMPOSITE_NAMES): zennit's EpsilonPlus (the authors' composite scored a hair lower)
+    size=14, channels=True, sign="abs", norm="max",  # exmap.lrp.prepare_heatmaps: where the relevance is, whatever its sign
+    mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer (global, the authors' kNN graph, no merging)
+)
+
+def exmap_pseudo_groups(model,              # the trained (ERM) model; its last layer an nn.Linear named `fc`
+                        x,                  # validation images (N, C, H, W)
+                        y,                  # their class labels (N,)
+                        *,
+                        fallback: bool = True, # fall back to class balance when the pseudo-groups do not beat it
+                        heatmaps=None,      # precomputed heatmaps of `x` by `explainer` (N, C, H, W); None: computed
+                        features=None,      # precomputed penultimate features of `x` (N, D); None: computed
+                        diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
+                        n_splits: int = 5,  # halves of `proxy_worst_accuracy`
+                        random_state=0,
+                        device=None, progress: bool = True,
+                        **settings,         # overrides of `EXMAP_DEFAULTS` (explainer, size, ..., min_group_size)
+                       ) -> tuple[np.ndarray, dict]:
+    "ExMap's pseudo-groups with the defaults (or class ids when falling back) and a diagnostics record."
+    unknown = set(settings) - set(EXMAP_DEFAULTS)
+    if unknown: raise TypeError(f"Unknown setting(s) {sorted(unknown)}; known: {sorted(EXMAP_DEFAULTS)}.")
+    cfg = {**EXMAP_DEFAULTS, **settings}
+    y = to_numpy(y).ravel()
+    check_same_length(x=x, y=y)
+    if heatmaps is None: heatmaps = compute_heatmaps(model, x, cfg["explainer"], device=device, progress=progress)[0]
+    check_same_length(x=x, heatmaps=heatmaps)
+    P = prepare_heatmaps(heatmaps, size=cfg["size"], channels=cfg["channels"], sign=cfg["sign"], norm=cfg["norm"])
+    cl = ExMapClusterer(mode=cfg["mode"], knn_rule=cfg["knn_rule"], k_max=cfg["k_max"],
+                        min_group_size=cfg["min_group_size"], random_state=random_state).fit(P, y)
+    pseudo = cl.labels_
+    diag = dict(settings=cfg, n_groups=int(cl.n_groups_), n_clusters=int(cl.n_clusters_), n_merged=int(cl.n_merged_),
+                group_sizes=np.bincount(pseudo).tolist(), group_classes=cl.group_classes_.tolist(),
+                fallback=False, case="exmap")
+    if fallback:
+        F = extract_features(model, x, device=device) if features is None else to_numpy(features)
+        check_same_length(x=x, features=F)
+        logits = predict(model, x, device=device)
+        prob = np.exp(logits.numpy() - logits.numpy().max(1, keepdims=True)); prob /= prob.sum(1, keepdims=True)
+        classes, yi = np.unique(y, return_inverse=True)
+        col = yi if prob.shape[1] == len(classes) else y.astype(int)
+        p_true, right = prob[np.arange(len(y)), col], (prob.argmax(1) == col).astype(int)
+        z, thr = minority_evidence(y, pseudo, right)
+        diag.update(minority_z=[None if np.isnan(v) else round(float(v), 2) for v in z], z_threshold=thr)
+        if diagnose:
+            pe = proxy_worst_accuracy(F, y, pseudo, p_true, n_splits=n_splits, random_state=random_state)
+            pc = proxy_worst_accuracy(F, y, y, p_true, n_splits=n_splits, random_state=random_state)
+            diag.update(proxy_exmap=float(pe.mean()), proxy_class=float(pc.mean()), proxy_gain=float((pe - pc).mean()))
+        if cl.n_groups_ <= len(classes) or not np.nanmax(z, initial=-np.inf) > thr:
+            diag.update(fallback=True, case="class_balance: no pseudo-group where the ERM model errs significantly more than on the rest of its class")
+            return yi.astype(np.int64), diag
+    return pseudo, diag
