@@ -1,0 +1,91 @@
+"""Extraction at scale on tiny trees: torchrun with 2 CPU processes (gloo) equals one process; a killed run resumes
+to the same arrays; the whole pipeline (ERM ResNet-50, heatmaps, ExMap clusters, DFR) end to end on CPU."""
+import os, signal, subprocess, sys, time
+from pathlib import Path
+import numpy as np, pytest, torch
+import exmap
+from exmap.images import make_tiny_waterbirds, waterbirds
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+
+
+def cli(out, data, *extra):
+    return ["--dataset", "waterbirds", "--data-dir", str(data), "--split", "val", "--image-size", "32", "--size", "8",
+            "--num-workers", "0", "--threads", "1", "--seed", "0", "--out", str(out), *extra]
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    d = tmp_path_factory.mktemp("wb")
+    make_tiny_waterbirds(d, n_major=3, n_minor=1, n_eval=3, size=32)  # 12 validation images
+    return d
+
+
+@pytest.fixture(scope="module")
+def reference(tree, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref")/"one"
+    subprocess.run([sys.executable, "-m", "exmap.extract", *cli(out, tree, "--batch-size", "2")], check=True, env=ENV,
+                   cwd=ROOT, capture_output=True)
+    from exmap.extract import load_extraction
+    return load_extraction(out)
+
+
+def test_torchrun_two_cpu_processes_equal_one(tree, reference, tmp_path):
+    out = tmp_path/"two"
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                        str(ROOT/"scripts/extract.py"), *cli(out, tree, "--batch-size", "2")],
+                       env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "2 process(es)" in r.stdout
+    from exmap.extract import load_extraction
+    two = load_extraction(out)
+    shards = {p.name: p.read_text().split() for p in (out/"progress").glob("rank*.txt")}
+    assert sorted(shards) == ["rank0.txt", "rank1.txt"] and all(shards.values())  # both ranks did a share
+    for k in ("heatmaps", "features", "logits", "explained"):
+        np.testing.assert_array_equal(np.asarray(two[k]), np.asarray(reference[k]), err_msg=k)
+
+
+def test_killed_extraction_resumes_to_same_result(tree, reference, tmp_path):
+    out = tmp_path/"killed"
+    p = subprocess.Popen([sys.executable, "-m", "exmap.extract", *cli(out, tree, "--batch-size", "1")], env=ENV, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = out/"progress"/"rank0.txt"
+    t0 = time.time()
+    while time.time() - t0 < 240 and p.poll() is None:
+        if log.exists() and len(log.read_text().split()) >= 3: break
+        time.sleep(0.05)
+    assert p.poll() is None, "the extraction ended before it could be killed"
+    p.send_signal(signal.SIGKILL); p.wait()
+    done = len(log.read_text().split())
+    assert 3 <= done < 12 and not (out/"complete.json").exists()
+    subprocess.run([sys.executable, "-m", "exmap.extract", *cli(out, tree, "--batch-size", "1")], check=True, env=ENV,
+                   cwd=ROOT, capture_output=True)
+    from exmap.extract import load_extraction
+    res = load_extraction(out)
+    # batch size 1 here, 2 in the reference: same numbers up to float summation order
+    np.testing.assert_allclose(np.asarray(res["heatmaps"]), np.asarray(reference["heatmaps"]), rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(res["explained"]), np.asarray(reference["explained"]))
+
+
+def test_pipeline_end_to_end_resnet50_cpu(tree, tmp_path):
+    from exmap.cluster import ExMapClusterer
+    from exmap.dfr import DFR
+    from exmap.experiment import method_result
+    from exmap.extract import extract
+    from exmap.lrp import prepare_heatmaps
+    from exmap.train import erm_preset, extract_features, get_model, predict, train_erm
+    torch.set_num_threads(1)
+    ds = waterbirds(tree, image_size=32, verbose=False)
+    model, hist = train_erm(get_model("tv:resnet50", seed=0), ds["train"], ds["val"],
+                            **erm_preset("waterbirds", epochs=1, batch_size=8), progress=False, num_workers=0)
+    res = extract(model, ds["val"], tmp_path/"val", size=8, batch_size=6, progress=False)
+    P = prepare_heatmaps(np.asarray(res["heatmaps"]))
+    pseudo = ExMapClusterer(random_state=0).fit_predict(P, ds["val"].y.numpy())
+    F_test = extract_features(model, ds["test"].x, batch_size=8)
+    dfr = DFR(random_state=0).fit(np.asarray(res["features"]), ds["val"].y.numpy(), pseudo)
+    r = method_result(ds["test"].y, dfr.predict(F_test), ds["test"].g, ds["test"].info)
+    assert 0 <= r["test_wga"] <= r["test_mean"] <= 100
+    assert len(np.unique(pseudo)) >= 2 and len(hist) == 1
+    test_pred = predict(model, ds["test"].x, batch_size=8).argmax(1)
+    assert test_pred.shape == (len(ds["test"]),)
