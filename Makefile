@@ -84,7 +84,7 @@ tables-comparison: install
 comparison: install cmnist ablations tables-comparison
 .PHONY: ablations tables-comparison comparison
 
-## saved outputs: re-execute the notebooks in place so their outputs never go stale, then nbdev-clean.
+## saved outputs (MPLBACKEND unset so figures are kept inline): re-execute the notebooks in place so their outputs never go stale, then nbdev-clean.
 ## Library notebooks (nbs/0*, nbs/1*) with nbconvert; experiment notebooks at full size (seed 0, papermill written back
 ## over the notebook, cached ERMs/heatmaps reused); tables notebooks read results/ and rewrite tables/.
 LIB_NBS ?= $(notdir $(wildcard nbs/0*.ipynb nbs/1*.ipynb))
@@ -94,18 +94,18 @@ nbs: nbs-lib nbs-experiments nbs-tables
 
 nbs-lib: install
 	@for nb in $(LIB_NBS); do echo "== $$nb"; t0=$$(date +%s); \
-	  (cd nbs && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb) || exit 1; \
+	  (cd nbs && env -u MPLBACKEND ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb) || exit 1; \
 	  $(BIN)/nbdev-clean --fname nbs/$$nb; echo "$$nb: $$(( $$(date +%s) - t0 )) s"; done
 
 nbs-experiments: install
 	@for nb in $(EXP_NBS); do echo "== $$nb (full size, seed 0)"; t0=$$(date +%s); \
-	  $(PM) nbs/$$nb.ipynb nbs/$$nb.ipynb -p seed 0 -p smoke False || exit 1; \
+	  env -u MPLBACKEND $(PM) nbs/$$nb.ipynb nbs/$$nb.ipynb -p seed 0 -p smoke False || exit 1; \
 	  $(BIN)/python scripts/saved_run.py nbs/$$nb.ipynb && $(BIN)/nbdev-clean --fname nbs/$$nb.ipynb; \
 	  echo "$$nb: $$(( $$(date +%s) - t0 )) s"; done
 
 nbs-tables: install
 	@for nb in $(TABLE_NBS); do echo "== $$nb"; \
-	  $(PM) nbs/$$nb.ipynb nbs/$$nb.ipynb -p smoke False || exit 1; \
+	  env -u MPLBACKEND $(PM) nbs/$$nb.ipynb nbs/$$nb.ipynb -p smoke False || exit 1; \
 	  $(BIN)/python scripts/saved_run.py nbs/$$nb.ipynb && $(BIN)/nbdev-clean --fname nbs/$$nb.ipynb; done
 
 # ---- from helper dro (/tmp/handoff/dro/Makefile.snippet)
