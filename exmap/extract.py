@@ -221,4 +221,4 @@ def main(argv=None):
     return 0
 
 # %% ../nbs/18_extract.ipynb #4d672917
-if __name__ == "__main__" and "ipykernel" not in sys.modules: sys.exit(main())
+if __name__ == "__main__" and not hasattr(__import__("builtins"), "__IPYTHON__"): sys.exit(main())  # not inside IPython/Jupyter
