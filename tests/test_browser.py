@@ -49,7 +49,11 @@ def lab(tmp_path_factory):
     shutil.copy(ROOT/"pyproject.toml", work/"pyproject.toml")  # project_root() finds the copy, outputs stay in tmp
     for name in NOTEBOOKS:
         nb = json.loads((ROOT/"nbs"/name).read_text())
-        for c in nb["cells"][:MAX_RUN]:  # the cells the test runs start without outputs, so what appears is fresh
+        # the cells the test runs (from the top to the first one with a saved output) start without outputs, so what
+        # appears is fresh; every later cell keeps its saved outputs (the tables and figures a reader sees)
+        code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+        last = next((i for i in code if nb["cells"][i].get("outputs")), len(nb["cells"]) - 1)
+        for c in nb["cells"][:last + 1]:
             if c["cell_type"] == "code": c["outputs"], c["execution_count"] = [], None
         (work/"nbs"/name).write_text(json.dumps(nb))
     settings = tmp/"settings"
