@@ -17,7 +17,7 @@ from torchvision import transforms as T
 from PIL import Image
 from .core import check_choice, check_same_length, to_numpy
 from .data import GroupInfo
-from .multishortcut import URBANCARS_VALUES, urbancars_dir, urbancars_info, _urbancars_how
+from .multishortcut import urbancars_dir, urbancars_info, _urbancars_files, _urbancars_how
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'WATERBIRDS_INFO', 'SPLIT_CODES', 'WATERBIRDS_DIR', 'CELEBA_INFO', 'IMAGE_DATASETS',
@@ -368,16 +368,7 @@ def urbancars_images(root,                        # the `urbancars` folder (or i
     out = {}
     for si, s in enumerate(splits):
         folder = urbancars_dir(root, s, variant, bg_ratio, co_occur_obj_ratio)
-        if not folder.is_dir(): raise FileNotFoundError(f"UrbanCars {s} folder {folder} does not exist. {_urbancars_how(root)}")
-        rng, files, labels = np.random.default_rng([seed, si]), [], []
-        for o, b, c in itertools.product(range(2), repeat=3):
-            d = folder/f"obj-{URBANCARS_VALUES[o]}_bg-{URBANCARS_VALUES[b]}_co_occur_obj-{URBANCARS_VALUES[c]}"
-            if not d.is_dir(): raise FileNotFoundError(f"UrbanCars group folder {d} is missing. {_urbancars_how(root)}")
-            fs = sorted(d.glob("*.jpg"))
-            if n_per_group is not None and len(fs) > n_per_group: fs = [fs[i] for i in np.sort(rng.choice(len(fs), n_per_group, replace=False))]
-            files += fs; labels += [(o, b, c)] * len(fs)
-        if not files: raise FileNotFoundError(f"No .jpg images in the group folders under {folder}. {_urbancars_how(root)}")
-        lab = np.array(labels)
+        files, lab = _urbancars_files(folder, s, n_per_group, np.random.default_rng([seed, si]), root)
         car = np.array([str(f.with_name(f.stem + "_mask.png")) for f in files])
         co = np.array([str(f.with_name(f.stem + "_co_occur_obj_mask.png")) for f in files])
         use = all(map(os.path.isfile, car)) if masks == "auto" else bool(masks)

@@ -154,8 +154,8 @@ def _load_image(path, size, mode="RGB", resample=None):
         if im.size != (size, size): im = im.resize((size, size), resample if resample is not None else Image.BILINEAR)
         return np.asarray(im)
 
-def _urbancars_split(folder, split, shortcuts, image_size, masks, n_per_group, rng, root):
-    from PIL import Image
+def _urbancars_files(folder, split, n_per_group, rng, root):
+    "The .jpg files of one UrbanCars split folder (at most `n_per_group` per group) and their (obj, bg, coobj) labels."
     if not folder.is_dir():
         raise FileNotFoundError(f"UrbanCars {split} folder {folder} does not exist. {_urbancars_how(root)}")
     files, labels = [], []
@@ -166,7 +166,11 @@ def _urbancars_split(folder, split, shortcuts, image_size, masks, n_per_group, r
         if n_per_group is not None and len(fs) > n_per_group: fs = [fs[i] for i in np.sort(rng.choice(len(fs), n_per_group, replace=False))]
         files += fs; labels += [(o, b, c)] * len(fs)
     if not files: raise FileNotFoundError(f"No .jpg images in the group folders under {folder}. {_urbancars_how(root)}")
-    lab = np.array(labels)
+    return files, np.array(labels)
+
+def _urbancars_split(folder, split, shortcuts, image_size, masks, n_per_group, rng, root):
+    from PIL import Image
+    files, lab = _urbancars_files(folder, split, n_per_group, rng, root)
     x = torch.empty(len(files), 3, image_size, image_size)
     for k, f in enumerate(files):
         x[k] = torch.from_numpy(_load_image(f, image_size).copy()).permute(2, 0, 1).float().div_(255)
