@@ -108,7 +108,7 @@ nbs-tables: install
 	  env -u MPLBACKEND $(PM) nbs/$$nb.ipynb nbs/$$nb.ipynb -p smoke False || exit 1; \
 	  $(BIN)/python scripts/saved_run.py nbs/$$nb.ipynb && $(BIN)/nbdev-clean --fname nbs/$$nb.ipynb; done
 
-# ---- from helper dro (/tmp/handoff/dro/Makefile.snippet)
+# ---- dro
 ## Group DRO, ExMap+gDRO, GEORGE(gDRO), CVaR DRO and LfF on Colored MNIST, $(SEEDS); then their table.
 ## DRO_SIZE sets the split sizes: empty = full size (50k/10k/10k, reuses `make cmnist`'s cached ERM and heatmaps);
 ## the committed results used DRO_SIZE="-p n_train 10000 -p n_val 5000" (the shared 2-core machine could not fit
@@ -125,15 +125,18 @@ tables-dro: install
 	$(PM) nbs/44_tables_dro.ipynb runs/tables_dro.ipynb -p smoke False
 	@cat tables/cmnist_dro.md
 
-# ---- from helper suite (/tmp/handoff/suite/Makefile.snippet)
+# ---- suite
 ## the shortcut suite (issue 8): every benchmark of exmap.suite.SUITE x $(SEEDS), full size; then its table and figure
+## SUITE_ARGS: extra papermill parameters; the committed results used SUITE_ARGS="-p n_train 5000 -p george_umap False"
+## (a 2-core machine: 30 runs at the suite's 20,000 training images with UMAP do not fit in a session)
+SUITE_ARGS ?=
 SUITE_BENCHMARKS ?= $(shell $(BIN)/python -c "import exmap.suite as s; print(' '.join(s.SUITE))" 2>/dev/null)
 .PHONY: suite tables-suite
 
 suite: install
 	@mkdir -p runs
 	@for b in $(SUITE_BENCHMARKS); do for s in $(SEEDS); do echo "== suite $$b, seed $$s"; \
-	  t0=$$(date +%s); $(PM) nbs/23_suite.ipynb runs/suite_$${b}_seed$$s.ipynb -p benchmark $$b -p seed $$s -p smoke False || exit 1; \
+	  t0=$$(date +%s); $(PM) nbs/23_suite.ipynb runs/suite_$${b}_seed$$s.ipynb -p benchmark $$b -p seed $$s -p smoke False $(SUITE_ARGS) || exit 1; \
 	  echo "$$b seed $$s: $$(( $$(date +%s) - t0 )) s wall"; done; done
 
 tables-suite: install
@@ -141,7 +144,7 @@ tables-suite: install
 	$(PM) nbs/43_tables_suite.ipynb runs/tables_suite.ipynb -p smoke False
 	@cat tables/suite.md
 
-# ---- from helper slim (/tmp/handoff/slim/Makefile.snippet)
+# ---- slim
 ## SLIM beside ExMap (nbs/25_slim.ipynb): $(SEEDS) on each of $(SLIM_DATASETS), then the table and figure (nbs/45_tables_slim.ipynb)
 ## Full size by default; the committed results/slim/ ran at a reduced size:
 ##   make slim SLIM_ARGS="-p n_train 3000 -p n_val 2000 -p n_test 2000 -p n_aiou 1000 -p dfr_n_models 5 -p dfr_tune_splits 2"
@@ -159,7 +162,7 @@ tables-slim: install
 	@mkdir -p runs
 	$(PM) nbs/45_tables_slim.ipynb runs/tables_slim.ipynb -p smoke False
 
-# ---- from helper scale (/tmp/handoff/scale/Makefile.snippet)
+# ---- scale
 # --- natural images (helper "scale"): full-size runs of nbs/26_natural.ipynb on data you have on disk -------------
 # make waterbirds DATA=/data/waterbirds   (the folder holding waterbird_complete95_forest2water2/, or that folder)
 # make celeba DATA=/data/celeba           (img_align_celeba/ + metadata.csv)

@@ -93,7 +93,7 @@ _DENSE_MAX = 1000  # up to this many samples a dense eigendecomposition is cheap
 KNN_RULES = ("round_ln", "authors")
 
 def default_n_neighbors(n: int,               # number of samples
-                        rule: str = "round_ln", # "round_ln": round(ln n) others; "authors": int(ln n) counting the sample itself
+                        rule: str = "authors", # "round_ln": round(ln n) others; "authors": int(ln n) counting the sample itself
                        ) -> int:
     "Neighbours per sample (other than itself) for the kNN graph, at least 1 (2 for `round_ln`) and at most n-1."
     check_choice(rule, KNN_RULES, "kNN rule")
@@ -105,7 +105,7 @@ def knn_affinity(X,                           # features (N, D)
                  n_neighbors: int | None = None, # neighbours per sample; None: `default_n_neighbors(N, knn_rule)`
                  n_jobs: int | None = None,   # parallel jobs for the neighbour search
                  *,
-                 knn_rule: str = "round_ln",  # see `default_n_neighbors`
+                 knn_rule: str = "authors",  # see `default_n_neighbors`
                 ) -> sparse.csr_matrix:
     "Sparse symmetric kNN connectivity affinity (A + A.T) / 2, zero diagonal."
     n = len(X)
@@ -223,7 +223,7 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
     def __init__(self,
                  n_clusters: int | None = None,  # fixed number of clusters; None: eigengap heuristic
                  *,
-                 n_neighbors: int | None = None, # kNN graph neighbours; None: round(ln N), at least 2
+                 n_neighbors: int | None = None, # kNN graph neighbours; None: `default_n_neighbors(N, knn_rule)`
                  k_min: int = 2,                 # eigengap: fewest clusters
                  k_max: int = 10,                # eigengap: most clusters (capped at N-1)
                  n_eigen: int | None = None,     # eigenvalues to compute (capped at N); None: k_max+1 (eigengap) or n_clusters+1
@@ -231,7 +231,7 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
                  random_state=0,                 # int, RandomState or None: Lanczos start vector and k-means
                  n_jobs: int | None = None,      # neighbour search jobs
                  eigen_tol: float = 1e-4,        # eigensolver tolerance (see `laplacian_eigen`)
-                 knn_rule: str = "round_ln",     # neighbours when n_neighbors is None: "round_ln" or "authors" (`default_n_neighbors`)
+                 knn_rule: str = "authors",     # neighbours when n_neighbors is None: "round_ln" or "authors" (`default_n_neighbors`)
                  eigen_solver: str = "arpack",   # within each connected piece: "arpack" (Lanczos) or "lobpcg" (block)
                 ):
         self.n_clusters, self.n_neighbors, self.k_min, self.k_max = n_clusters, n_neighbors, k_min, k_max
@@ -346,7 +346,7 @@ class ExMapClusterer(ClusterMixin, BaseEstimator):
                  classes=None,                    # expected class labels: each must have samples; None: those in y
                  random_state=0,                  # int, RandomState or None
                  n_jobs: int | None = None,       # neighbour search jobs
-                 knn_rule: str = "round_ln",      # spectral kNN neighbours when n_neighbors is None: "round_ln" or "authors"
+                 knn_rule: str = "authors",      # spectral kNN neighbours when n_neighbors is None: "round_ln" or "authors"
                  eigen_solver: str = "arpack",    # spectral eigensolver within each connected piece: "arpack" or "lobpcg"
                  min_group_size: int = 0,         # pseudo-groups below this size join the nearest of their class (`merge_small_groups`)
                 ):

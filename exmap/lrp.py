@@ -123,7 +123,7 @@ def compute_heatmaps(model: nn.Module,
 def prepare_heatmaps(h,                     # heatmaps (N, C, H, W), or any (N, ...) array
                      size: int | None = None, # average-pool to size x size first
                      channels: bool = True,   # keep channels; False sums them
-                     sign: str = "raw",       # "raw", "positive" (relevance clipped at 0) or "abs"
+                     sign: str = "abs",       # "abs" (default), "raw" or "positive" (relevance clipped at 0)
                      norm: str = "max",       # per map: "max" (divide by max |value|), "l2" or "none"
                     ) -> np.ndarray:
     "Flattened heatmaps (N, D) float32, each normalised by `norm` (all-zero maps stay zero)."

@@ -149,7 +149,7 @@ CASES = [
     ("results that are not JSON", lambda t: experiment.write_results(t/"results"/"run.json", {"m": {"x": object()}}), T, ["Cannot write object to JSON"]),
     ("a results write interrupted", _interrupted_atomic_write, KeyboardInterrupt, []),
 ]
-# Cases waiting for a change requested from another helper (/tmp/handoff/requests/); moved into CASES once met.
+# Cases waiting for a library change; moved into CASES once it lands.
 PENDING = []
 IDS = [c[0] for c in CASES]
 assert len(set(IDS)) == len(IDS), "case names must be distinct"
