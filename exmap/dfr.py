@@ -68,7 +68,7 @@ class DFR(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of float64, shape (1,) or (n_classes,)
         Averaged intercepts.
     balanced_size_ : int
-        Median size of the balanced training samples of the final head.
+        Median size of the balanced training samples of the final head (with `balance="weight"`: every sample).
     """
     def __init__(self,
                  C_grid=(1., 0.7, 0.3, 0.1, 0.07, 0.03, 0.01), # inverse L1 strengths to choose from
@@ -79,14 +79,24 @@ class DFR(ClassifierMixin, BaseEstimator):
                  min_group_size: int = 6,   # tiny-group rule, see `balanced_indices`
                  small_groups: str = "keep",
                  standardize: bool = True,
-                 random_state=0):           # int, RandomState or None (`check_random_state`)
+                 random_state=0,            # int, RandomState or None (`check_random_state`)
+                 balance: str = "subsample", # "subsample" each group to a common size (DFR's), or "weight" every sample by 1 / its group's size
+                ):
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
         self.min_group_size, self.small_groups, self.standardize, self.random_state = min_group_size, small_groups, standardize, random_state
+        self.balance = balance
 
     def _lr(self, C, multiclass, rs):
         solver = "saga" if multiclass else "liblinear"
         return LogisticRegression(C=C, l1_ratio=self.l1_ratio, solver=solver, max_iter=1000 if multiclass else 100,
                                   random_state=rs)
+
+    def _sample(self, groups, rs):
+        "Indices and sample weights of one balanced training set drawn from `groups` (ids 0..G-1 of the samples given)."
+        if self.balance == "weight":
+            n = np.bincount(groups); w = 1.0 / n[groups]
+            return np.arange(len(groups)), w * len(groups) / w.sum()
+        return balanced_indices(groups, rs, self.min_group_size, self.small_groups), None
 
     def _features(self, X, reset):
         if not sparse.issparse(X): X = to_numpy(X)
@@ -117,6 +127,7 @@ class DFR(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"groups holds negative ids (min {int(groups.min())}); pass group ids 0..G-1 "
                                  "(e.g. `make_pseudo_groups(y, clusters)`).")
             groups = np.unique(groups, return_inverse=True)[1].astype(np.int64)  # dense 0..G-1
+        check_choice(self.balance, ("subsample", "weight"), "balance")
         C_grid = list(self.C_grid)
         if not C_grid: raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
         rs = check_random_state(self.random_state)
@@ -133,11 +144,11 @@ class DFR(ClassifierMixin, BaseEstimator):
             splits = []
             for _ in range(int(self.n_tune_splits)):
                 perm = rs.permutation(len(yi)); a, b = perm[:len(yi) // 2], perm[len(yi) // 2:]
-                idx = a[balanced_indices(groups[a], rs, self.min_group_size, self.small_groups)]
-                if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, b))
+                ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs); idx = a[ia]
+                if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, w, b))
             for C in C_grid:
-                scores = [np.nanmin(group_accuracy(yi[b], self._lr(C, multi, rs).fit(Xs[idx], yi[idx]).predict(Xs[b]),
-                                                   groups[b], groups.max() + 1)) for idx, b in splits]
+                scores = [np.nanmin(group_accuracy(yi[b], self._lr(C, multi, rs).fit(Xs[idx], yi[idx], sample_weight=w).predict(Xs[b]),
+                                                   groups[b], groups.max() + 1)) for idx, w, b in splits]
                 self.tune_scores_[C] = float(np.mean(scores)) if scores else -np.inf
             if all(s == -np.inf for s in self.tune_scores_.values()):
                 raise ValueError(f"Every tuning split was skipped: no random half of the {len(yi)} samples held every "
@@ -147,9 +158,9 @@ class DFR(ClassifierMixin, BaseEstimator):
         else: self.C_ = float(C_grid[0])
         # 2. the final head: average of n_models regressions, each on a balanced sample of the whole set
         coefs, intercepts, sizes = [], [], []
-        for _ in range(self.n_models):
-            idx = balanced_indices(groups, rs, self.min_group_size, self.small_groups)
-            lr = self._lr(self.C_, multi, rs).fit(Xs[idx], yi[idx])
+        for _ in range(self.n_models if self.balance == "subsample" else 1):  # weighting uses every sample: one fit
+            idx, w = self._sample(groups, rs)
+            lr = self._lr(self.C_, multi, rs).fit(Xs[idx], yi[idx], sample_weight=w)
             coefs.append(lr.coef_); intercepts.append(lr.intercept_); sizes.append(len(idx))
         self.coef_, self.intercept_ = np.mean(coefs, 0), np.mean(intercepts, 0)
         self.balanced_size_ = int(np.median(sizes))
