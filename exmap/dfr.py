@@ -222,24 +222,28 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
 def minority_evidence(y,          # class labels (N,)
                       groups,     # pseudo-group ids (N,)
                       erm_right,  # 1 where the ERM model's validation prediction is right, else 0 (N,)
-                      min_size: int = 10, # pseudo-groups smaller than this are not tested
+                      min_size: int = 10, # pseudo-groups smaller than this are tested pooled with their class's other small ones
                      ) -> tuple[np.ndarray, float]:
-    "z of each pseudo-group's ERM error rate against the rest of its class (one-sided; NaN when untested), and the Bonferroni threshold."
+    "z of each pseudo-group's ERM error rate against the rest of its class (one-sided; small groups pooled per class; NaN when untested), and the Bonferroni threshold."
     from scipy.stats import norm
     y, groups, right = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64), to_numpy(erm_right).ravel().astype(float)
     check_same_length(y=y, groups=groups, erm_right=right)
     G = int(groups.max()) + 1 if len(groups) else 0
     z = np.full(G, np.nan)
-    for g in range(G):
-        m = groups == g
-        if m.sum() < min_size: continue
+    def z_test(m):  # the samples in mask m against the rest of their class
         rest = (y == y[m][0]) & ~m
-        if rest.sum() < min_size: continue
+        if m.sum() < min_size or rest.sum() < min_size: return np.nan
         e1, e0, n1, n0 = 1 - right[m].mean(), 1 - right[rest].mean(), m.sum(), rest.sum()
         p = (e1 * n1 + e0 * n0) / (n1 + n0)
-        se = np.sqrt(max(p * (1 - p), 1e-12) * (1 / n1 + 1 / n0))
-        z[g] = (e1 - e0) / se
+        return (e1 - e0) / np.sqrt(max(p * (1 - p), 1e-12) * (1 / n1 + 1 / n0))
+    sizes = np.bincount(groups, minlength=G)
+    for g in np.nonzero(sizes >= min_size)[0]: z[g] = z_test(groups == g)
+    small = np.nonzero((sizes > 0) & (sizes < min_size))[0]
+    for c in np.unique(y[np.isin(groups, small)]):  # a minority split into splinters: test each class's small groups together
+        gs = [g for g in small if y[groups == g][0] == c]
+        z[gs] = z_test(np.isin(groups, gs))
     return z, float(norm.ppf(1 - 0.05 / max(G, 1)))
+
 
 # %% ../nbs/06_dfr.ipynb #b26026f2
 EXMAP_DEFAULTS = dict(  # chosen by the label-free study over the shortcut suite (nbs/28_defaults_study.ipynb)
