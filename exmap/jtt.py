@@ -64,11 +64,17 @@ def _check_T_grid(T_grid):
     if not T_grid or T_grid[0] < 1: raise ValueError(f"T_grid={T_grid}: pass identification epochs >= 1, e.g. (1, 2).")
     return T_grid
 
-def identify_errors(train: GroupDataset,        # training split
+def _is_dataset(d) -> bool:
+    "A group dataset: an in-memory `GroupDataset`, or a file-backed one (`exmap.images.ImageGroupDataset`) with `x`, `y`, `info`."
+    return isinstance(d, GroupDataset) or (isinstance(d, torch.utils.data.Dataset) and all(hasattr(d, a) for a in ("x", "y", "info")))
+
+def identify_errors(train,                      # training split: a `GroupDataset`, or a file-backed `ImageGroupDataset`
                     T_grid=(1, 2),              # identification epochs whose error sets to keep
                     model: str = "cnn",         # `exmap.train.get_model` name
                     lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4,
                     optimizer: str = "adam", seed: int = 0, device=None, progress: bool = False,
+                    num_workers: int = 0,       # DataLoader workers that decode file-backed images
+                    amp: bool = False,          # mixed precision (`exmap.train.train_erm`)
                    ) -> dict[int, np.ndarray]:
     "JTT's error sets: `{T: bool (N,)}`, the training samples an ERM model misclassifies after `T` epochs."
     T_grid = _check_T_grid(T_grid)
@@ -78,7 +84,8 @@ def identify_errors(train: GroupDataset,        # training split
         return float(len(errors))                   # keep the last epoch (the weights are not used)
     m = get_model(model, n_classes=train.info.n_classes, in_channels=train.x.shape[1], seed=seed)
     train_erm(m, train, train, epochs=T_grid[-1], lr=lr, batch_size=batch_size, weight_decay=weight_decay,
-              optimizer=optimizer, seed=seed, device=device, select=record, progress=progress)
+              optimizer=optimizer, seed=seed, device=device, select=record, progress=progress,
+              num_workers=num_workers, amp=amp)
     return {t: errors[t] for t in T_grid}
 
 # %% ../nbs/09_jtt.ipynb #f66ea9bc
@@ -152,14 +159,16 @@ class JTT(ClassifierMixin, BaseEstimator):
     """Just Train Twice with model selection by true groups, pseudo-groups or mean accuracy.
 
     `fit(X, y, val_groups, val=(X_val, y_val))` on images (N, C, H, W) (arrays or tensors) and labels, or
-    `fit(train, val, val_groups)` on `GroupDataset`s. Every candidate (T, lambda, epoch) is kept on disk (one
+    `fit(train, val, val_groups)` on `GroupDataset`s or file-backed `exmap.images.ImageGroupDataset`s (trained
+    through DataLoaders with the training split's transform, scored with the evaluation transform; the error set is
+    upsampled as repeated indices, never as copied images). Every candidate (T, lambda, epoch) is kept on disk (one
     weights file each, in `checkpoint_dir`), not in memory, so `select(groups)` can re-select for any grouping
     without training again while memory holds one model.
 
     Attributes
     ----------
     classes_ : ndarray, shape (n_classes,)
-        Class labels seen in `fit` (0..C-1 for a `GroupDataset`).
+        Class labels seen in `fit` (0..C-1 for a dataset).
     input_shape_ : tuple of int
         Shape (C, H, W) of the training images.
     errors_ : dict
@@ -194,19 +203,22 @@ class JTT(ClassifierMixin, BaseEstimator):
                  random_state=0,       # int, RandomState or None: seeds identification, initialisation and shuffling
                  device=None, progress: bool = False,
                  checkpoint_dir=None,  # folder for the candidates' weights; None: a temporary folder
+                 num_workers: int = 0, # DataLoader workers that decode file-backed images
+                 amp: bool = False,    # mixed precision for training and prediction
                 ):
         self.T_grid, self.lambdas, self.epochs, self.model = T_grid, lambdas, epochs, model
         self.lr, self.batch_size, self.weight_decay, self.optimizer = lr, batch_size, weight_decay, optimizer
         self.random_state, self.device, self.progress, self.checkpoint_dir = random_state, device, progress, checkpoint_dir
+        self.num_workers, self.amp = num_workers, amp
 
     def _train_kw(self, seed):
         return dict(lr=self.lr, batch_size=self.batch_size, weight_decay=self.weight_decay, optimizer=self.optimizer,
-                    seed=seed, device=self.device, progress=self.progress)
+                    seed=seed, device=self.device, progress=self.progress, num_workers=self.num_workers, amp=self.amp)
 
     def _datasets(self, X, y, val):
-        "The training and validation `GroupDataset`s from datasets or from images and labels; sets `classes_`."
-        if isinstance(X, GroupDataset):
-            if isinstance(y, GroupDataset):
+        "The training and validation datasets from datasets or from images and labels; sets `classes_`."
+        if _is_dataset(X):
+            if _is_dataset(y):
                 if val is not None: raise ValueError("Pass the validation set once: as the second argument or as val=.")
                 val = y
             elif y is not None:
@@ -225,18 +237,18 @@ class JTT(ClassifierMixin, BaseEstimator):
         if isinstance(val, (tuple, list)) and len(val) == 2:
             val = _image_dataset(val[0], val[1], self.classes_, "X_val")
         elif val is None: val = train  # no validation set: candidates are scored on the training set
-        elif not isinstance(val, GroupDataset):
-            raise TypeError(f"val must be a GroupDataset or a tuple (X_val, y_val), got {type(val).__name__}.")
+        elif not _is_dataset(val):
+            raise TypeError(f"val must be a GroupDataset, an ImageGroupDataset or a tuple (X_val, y_val), got {type(val).__name__}.")
         if len(val) == 0: raise ValueError("JTT selects on a validation set: pass a non-empty `val`.")
         if len(self.classes_) < 2:
             raise ValueError(f"JTT needs at least two classes in y, got 1 class ({self.classes_[0]!r}).")
         return train, val
 
-    def fit(self, X,               # training images (N, C, H, W) (array or tensor), or a training `GroupDataset`
-            y=None,                # training labels (N,); or, when X is a GroupDataset, the validation GroupDataset
+    def fit(self, X,               # training images (N, C, H, W) (array or tensor), or a training (Image)GroupDataset
+            y=None,                # training labels (N,); or, when X is a dataset, the validation dataset
             val_groups=None,       # validation groups (true or pseudo) for selection; None: mean accuracy
             *,
-            val=None,              # validation set: (X_val, y_val) or a GroupDataset; None: the training set
+            val=None,              # validation set: (X_val, y_val) or a dataset; None: the training set
             errors: dict | None = None, # {T: bool error set}, e.g. from `identify_errors`, to skip identification
            ):
         "Identify error sets, retrain once per (T, lambda), keep every epoch as a candidate on disk, select; returns `self`."
@@ -311,20 +323,29 @@ class JTT(ClassifierMixin, BaseEstimator):
         return self.candidate_model(i), {**self.candidates_.iloc[i].to_dict(), "index": i}
 
     def _images(self, x):
-        if isinstance(x, GroupDataset): x = x.x
+        "Images to predict: a tensor, or the lazy images of a file-backed dataset (decoded batch by batch)."
+        if _is_dataset(x): x = x.x
         if sparse.issparse(x): raise TypeError("Sparse data was passed, but JTT needs dense images (N, C, H, W).")
+        if isinstance(x, torch.utils.data.Dataset) and hasattr(x, "shape"):  # file-backed (`LazyImages`)
+            if tuple(x.shape[1:]) != self.input_shape_:
+                raise ValueError(f"X has images of shape {tuple(x.shape[1:])}, but JTT was fitted on {self.input_shape_}. "
+                                 "Pass images prepared like the training images.")
+            return x
         x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float32))
         if tuple(x.shape[1:]) != self.input_shape_:
             raise ValueError(f"X has images of shape {tuple(x.shape[1:])}, but JTT was fitted on {self.input_shape_}. "
                              "Pass images prepared like the training images.")
         return x if torch.is_floating_point(x) else x.float()
 
-    def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
+    def predict_proba(self, x,  # images (N, C, H, W), a dataset, or its lazy images (`ImageGroupDataset.x`)
+                      batch_size: int = 1024) -> np.ndarray:
         "Class probabilities (N, n_classes) of images `x` by the selected model, columns in the order of `classes_`."
         check_is_fitted(self, "model_")
-        return torch.softmax(predict(self.model_, self._images(x), batch_size=batch_size, device=self.device), 1).numpy()
+        return torch.softmax(predict(self.model_, self._images(x), batch_size=batch_size, device=self.device,
+                                     num_workers=self.num_workers, amp=self.amp), 1).numpy()
 
     def predict(self, x, batch_size: int = 1024) -> np.ndarray:
         "Predicted labels (values of `classes_`) of images `x` by the selected model."
         check_is_fitted(self, "model_")
-        return self.classes_[predict(self.model_, self._images(x), batch_size=batch_size, device=self.device).argmax(1).numpy()]
+        return self.classes_[predict(self.model_, self._images(x), batch_size=batch_size, device=self.device,
+                                     num_workers=self.num_workers, amp=self.amp).argmax(1).numpy()]
