@@ -6,6 +6,7 @@ Docs: https://exmap-dev.github.io/exmap/lrp.html.md"""
 
 # %% ../nbs/04_lrp.ipynb #ec05a266
 from __future__ import annotations
+from contextlib import nullcontext
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,17 +15,19 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 import exmap  # torchvision fix first: zennit imports torchvision
 import torchvision
+from torchvision.models.resnet import ResNet, BasicBlock, Bottleneck
 from zennit.attribution import Gradient
 from zennit.canonizers import SequentialMergeBatchNorm
-from zennit.core import BasicHook, Stabilizer
-from zennit.types import Convolution
+from zennit.core import BasicHook, Stabilizer, collect_leaves
+from zennit.types import Activation, BatchNorm as BatchNormTypes, Convolution, Linear as LinearTypes
 from zennit.composites import COMPOSITES as ZENNIT_COMPOSITES, EpsilonAlpha2Beta1
 from zennit.torchvision import ResNetCanonizer
 from .core import check_choice, check_finite, get_device, to_numpy
+from .train import SmallCNN
 
 # %% auto #0
-__all__ = ['COMPOSITE_NAMES', 'CANONIZERS', 'SymmetricGamma', 'get_canonizers', 'get_composite', 'compute_heatmaps',
-           'prepare_heatmaps', 'plot_heatmaps_by_group']
+__all__ = ['COMPOSITE_NAMES', 'CANONIZERS', 'FAST_COMPOSITES', 'ENGINES', 'SymmetricGamma', 'get_canonizers', 'get_composite',
+           'FastLRP', 'lrp_engine', 'compute_heatmaps', 'prepare_heatmaps', 'plot_heatmaps_by_group']
 
 # %% ../nbs/04_lrp.ipynb #ac33abad
 class SymmetricGamma(BasicHook):
@@ -75,6 +78,269 @@ def get_composite(name: str = "exmap", # see `COMPOSITE_NAMES`: "exmap" (Epsilon
     if name == "epsilon_gamma_box": return cls(low=low, high=high, canonizers=canonizers)
     return cls(canonizers=canonizers)
 
+# %% ../nbs/04_lrp.ipynb #36d48a85
+class _NoFastPath(ValueError): "The fast LRP engine does not cover this model or setting (the message says why)."
+
+def _stabilize(z, eps):
+    "zennit's default stabilizer `z + eps * sign(z)` with sign(0) = +1: the same floats in fewer passes."
+    return z + torch.where(z >= 0, z.new_tensor(eps), z.new_tensor(-eps))
+
+class _Op:
+    "One step of the fast LRP pass: `forward(x) -> (y, saved)`, `backward(relevance, saved) -> relevance`; the default is the identity (zennit's Pass)."
+    def nonneg(self, nonneg_in: bool) -> bool: return nonneg_in  # outputs >= 0 whenever inputs are (set up once, at build)
+    def forward(self, x): return x, None
+    def backward(self, r, saved): return r
+
+class _MergedBN(_Op):
+    "A BatchNorm folded into the layer before it: zennit's canonized model still divides by sqrt(1 + eps); relevance passes."
+    def __init__(self, bn):
+        self.eps, self.one, self.zero = bn.eps, torch.ones_like(bn.running_var), torch.zeros_like(bn.running_mean)
+    def forward(self, x): return F.batch_norm(x, self.zero, self.one, self.one, self.zero, False, 0., self.eps), None
+
+class _Module(_Op):
+    "A module applied as is, relevance passed on unchanged (activations; BatchNorm that no layer absorbed)."
+    def __init__(self, m): self.m = m
+    def nonneg(self, nonneg_in): return type(self.m) is nn.ReLU
+    def forward(self, x): return (torch.relu(x) if type(self.m) is nn.ReLU else self.m(x)), None
+
+class _Grad(_Op):
+    "A module without a rule (flatten, adaptive max-pooling): relevance follows its gradient, as in zennit."
+    def __init__(self, m): self.m = m
+    def forward(self, x): return self.m(x), x
+    def backward(self, r, x):
+        with torch.enable_grad():
+            xi = x.detach().requires_grad_(True)
+            return torch.autograd.grad(self.m(xi), xi, r)[0]
+
+class _MaxPool(_Op):
+    "Max-pooling: relevance follows the gradient (to each window's maximum), with the indices kept from the forward pass."
+    def __init__(self, m):
+        self.kw = [m.kernel_size, m.stride or m.kernel_size, m.padding, m.dilation]; self.ceil = m.ceil_mode
+    def forward(self, x):
+        y, i = F.max_pool2d(x, *self.kw, ceil_mode=self.ceil, return_indices=True)
+        return y, (x, i)
+    def backward(self, r, saved):
+        x, i = saved
+        pair = torch.nn.modules.utils._pair
+        return torch.ops.aten.max_pool2d_with_indices_backward(r, x, *map(pair, self.kw), self.ceil, i)
+
+class _Norm(_Op):
+    "zennit's Norm rule (average pooling): `x * grad(pool)(r / stab(pool(x)))`."
+    def __init__(self, m, eps): self.m, self.eps = m, eps
+    def forward(self, x): return self.m(x), x
+    def backward(self, r, x):
+        with torch.enable_grad():
+            xi = x.detach().requires_grad_(True); y = self.m(xi)
+            return x * torch.autograd.grad(y, xi, r / _stabilize(y.detach(), self.eps))[0]
+
+def _merge(w, b, bn):
+    "zennit's MergeBatchNorm arithmetic: the BatchNorm's scale and shift folded into a weight and bias."
+    scale = bn.weight.detach() / (bn.running_var + bn.eps) ** .5
+    if b is None: b = torch.zeros(1, dtype=w.dtype, device=w.device)
+    return w * scale.reshape(-1, *[1] * (w.ndim - 1)), (b - bn.running_mean) * scale + bn.bias.detach()
+
+class _Conv(_Op):
+    "Conv2d (BatchNorm folded in) with the z+ rule: a convolution with the clamped weights, then its transpose."
+    def __init__(self, conv, bn, eps):
+        w, b = conv.weight.detach(), None if conv.bias is None else conv.bias.detach()
+        if bn is not None: w, b = _merge(w, b, bn)
+        self.w, self.b, self.eps, self.nonneg_in = w, b, eps, False
+        self.wp, self.bp, self.wn = w.clamp(min=0), None if b is None else b.clamp(min=0), None
+        self.kw = dict(stride=conv.stride, padding=conv.padding, dilation=conv.dilation, groups=conv.groups)
+        self.m = conv if bn is None else None  # a layer that is not folded runs as itself: its forward hooks fire
+    def nonneg(self, nonneg_in): self.nonneg_in = nonneg_in; return False
+    def forward(self, x): return (self.m(x) if self.m is not None else F.conv2d(x, self.w, self.b, **self.kw)), x
+    def backward(self, r, x):
+        gin = lambda w, s: torch.nn.grad.conv2d_input(x.shape, w, s, **self.kw)
+        if self.nonneg_in or not bool((x < 0).any()):  # x >= 0: the x- w- half of z+ is zero, z+ >= 0
+            z = F.conv2d(x, self.wp, self.bp, **self.kw).add_(self.eps)
+            return gin(self.wp, torch.div(r, z, out=z)).mul_(x)
+        if self.wn is None: self.wn = self.w.clamp(max=0)
+        xp, xn = x.clamp(min=0), x.clamp(max=0)  # z+ = x+ w+ (+ b+) + x- w-, as zennit's ZPlus
+        s = r / _stabilize(F.conv2d(xp, self.wp, self.bp, **self.kw) + F.conv2d(xn, self.wn, None, **self.kw), self.eps)
+        return xp * gin(self.wp, s) + xn * gin(self.wn, s)
+
+class _SymGammaConv(_Conv):
+    "Conv2d (BatchNorm folded in) with `SymmetricGamma`: per output, the larger side of z+ and z- gets weight 1 + gamma."
+    def __init__(self, conv, bn, eps, gamma):
+        super().__init__(conv, bn, eps)
+        self.gamma, self.wn, self.bneg = gamma, self.w.clamp(max=0), None if self.b is None else self.b.clamp(max=0)
+    def backward(self, r, x):
+        gin = lambda w, s: torch.nn.grad.conv2d_input(x.shape, w, s, **self.kw)
+        conv = lambda x, w, b: F.conv2d(x, w, b, **self.kw)
+        g = self.gamma
+        if self.nonneg_in or not bool((x < 0).any()):  # x >= 0: the x- terms are zero
+            zp, zn = conv(x, self.wp, self.bp), conv(x, self.wn, self.bneg)
+            up = zp >= zn.abs()
+            hi = 1 + g * torch.ones((), dtype=zp.dtype, device=zp.device)  # 1 + gamma, computed as SymmetricGamma does
+            a, b = torch.where(up, hi, 1.), torch.where(up, 1., hi)  # the same floats as 1 + g * up, 1 + g * (1 - up)
+            r = r / _stabilize(a * zp + b * zn, self.eps)
+            return gin(self.wp, a.mul_(r)).mul_(x) + gin(self.wn, b.mul_(r)).mul_(x)
+        xp, xn = x.clamp(min=0), x.clamp(max=0)  # all four terms, in SymmetricGamma's order
+        zero = None if self.b is None else torch.zeros_like(self.b)
+        zp = conv(xp, self.wp, self.bp) + conv(xn, self.wn, zero)
+        zn = conv(xp, self.wn, self.bneg) + conv(xn, self.wp, zero)
+        up = (zp >= zn.abs()).to(zp.dtype)
+        a, b = 1 + g * up, 1 + g * (1 - up)
+        r = r / _stabilize(a * zp + b * zn, self.eps)
+        ar, br = a * r, b * r
+        return xp * gin(self.wp, ar) + xn * gin(self.wn, ar) + xp * gin(self.wn, br) + xn * gin(self.wp, br)
+
+class _Dense(_Op):
+    "nn.Linear (BatchNorm folded in) with LRP-epsilon: `x * (r / stab(z)) @ W`."
+    def __init__(self, lin, bn, eps):
+        w, b = lin.weight.detach(), None if lin.bias is None else lin.bias.detach()
+        self.w, self.b = _merge(w, b, bn) if bn is not None else (w, b)
+        self.eps, self.m = eps, lin if bn is None else None  # not folded: runs as itself (e.g. the last layer's hooks fire)
+    def nonneg(self, nonneg_in): return False
+    def forward(self, x): return (self.m(x) if self.m is not None else F.linear(x, self.w, self.b)), x
+    def backward(self, r, x): return x * ((r / _stabilize(F.linear(x, self.w, self.b), self.eps)) @ self.w)
+
+class _Chain(_Op):
+    "Steps run one after the other."
+    def __init__(self, ops): self.ops = ops
+    def nonneg(self, nonneg_in):
+        for op in self.ops: nonneg_in = op.nonneg(nonneg_in)
+        return nonneg_in
+    def forward(self, x):
+        saved = []
+        for op in self.ops:
+            x, s = op.forward(x); saved.append(s)
+        return x, saved
+    def backward(self, r, saved):
+        for op, s in zip(reversed(self.ops), reversed(saved)): r = op.backward(r, s)
+        return r
+
+class _Residual(_Op):
+    "A torchvision ResNet block as zennit's ResNet canonizer sees it: `act(shortcut(x) + main(x))`, the sum with the Norm rule."
+    def __init__(self, main, shortcut, act, eps): self.main, self.shortcut, self.act, self.eps = main, shortcut, act, eps
+    def nonneg(self, nonneg_in):
+        self.main.nonneg(nonneg_in)
+        if self.shortcut is not None: self.shortcut.nonneg(nonneg_in)
+        return self.act.nonneg(False)
+    def forward(self, x):
+        out, sm = self.main.forward(x)
+        idt, ss = (x, None) if self.shortcut is None else self.shortcut.forward(x)
+        z = idt + out
+        return self.act.forward(z)[0], (sm, ss, idt, out, z)
+    def backward(self, r, saved):
+        sm, ss, idt, out, z = saved
+        s = r / _stabilize(z, self.eps)
+        r_x, r_idt = self.main.backward(out * s, sm), idt * s
+        return r_x + (r_idt if self.shortcut is None else self.shortcut.backward(r_idt, ss))
+
+# %% ../nbs/04_lrp.ipynb #21615936
+class _Builder:
+    "Turns a supported model into fast LRP steps, folding BatchNorm exactly where zennit's canonizer merges it."
+    def __init__(self, model, merge: bool, epsilon: float, stabilizer: float, gamma: float | None):
+        self.eps, self.stab, self.gamma, self.pairs, self.merged = epsilon, stabilizer, gamma, {}, set()
+        if merge:  # SequentialMergeBatchNorm: a BatchNorm leaf right after a linear leaf, in depth-first order
+            last = None
+            for leaf in collect_leaves(model):
+                if isinstance(last, LinearTypes) and isinstance(leaf, BatchNormTypes):
+                    self.pairs[id(last)] = leaf; self.merged.add(id(leaf))
+                last = leaf
+
+    def leaf(self, m):
+        if type(m) is nn.Conv2d:
+            if m.padding_mode != "zeros" or isinstance(m.padding, str):
+                raise _NoFastPath(f"{m} pads with {m.padding_mode!r}/{m.padding!r}; the fast engine knows numeric zero padding")
+            if self.gamma is None: return _Conv(m, self.pairs.get(id(m)), self.stab)
+            return _SymGammaConv(m, self.pairs.get(id(m)), self.stab, self.gamma)
+        if type(m) is nn.Linear: return _Dense(m, self.pairs.get(id(m)), self.eps)
+        if isinstance(m, BatchNormTypes):
+            if id(m) in self.merged: return _MergedBN(m)
+            if not m.track_running_stats: raise _NoFastPath(f"{m} has no running statistics")
+            return _Module(m)
+        if isinstance(m, Activation) and not isinstance(m, nn.MultiheadAttention): return _Module(m)
+        if type(m) in (nn.AvgPool2d, nn.AdaptiveAvgPool2d): return _Norm(m, self.stab)
+        if type(m) is nn.MaxPool2d and not m.return_indices: return _MaxPool(m)
+        if type(m) in (nn.AdaptiveMaxPool2d, nn.Flatten) and not getattr(m, "return_indices", False): return _Grad(m)
+        if type(m) in (nn.Identity, nn.Dropout): return _Op()
+        raise _NoFastPath(f"no fast rule for {type(m).__name__}")
+
+    def chain(self, m):
+        "A module whose forward runs its leaves in order: an nn.Sequential (nested or not) or a single leaf."
+        if type(m) is nn.Sequential: return _Chain([self.chain(c) for c in m])
+        if not list(m.children()): return self.leaf(m)
+        raise _NoFastPath(f"{type(m).__name__} inside the model is neither a single layer nor an nn.Sequential")
+
+    def block(self, b):
+        if not isinstance(b, (BasicBlock, Bottleneck)): raise _NoFastPath(f"{type(b).__name__} is not a torchvision ResNet block")
+        names = ["conv1", "bn1", "relu", "conv2", "bn2"] + (["relu", "conv3", "bn3"] if isinstance(b, Bottleneck) else [])
+        main = _Chain([self.chain(getattr(b, n)) for n in names])
+        return _Residual(main, None if b.downsample is None else self.chain(b.downsample), self.leaf(b.relu), self.stab)
+
+    def resnet(self, m):
+        stem = [self.chain(getattr(m, n)) for n in ["conv1", "bn1", "relu", "maxpool"]]
+        blocks = [self.block(b) for n in ["layer1", "layer2", "layer3", "layer4"] for b in getattr(m, n)]
+        return _Chain(stem + blocks + [self.chain(m.avgpool), _Grad(nn.Flatten()), self.chain(m.fc)])
+
+def _fast_plan(model, canonizer: str, epsilon: float, stabilizer: float, gamma: float | None) -> _Op:
+    "Fast LRP steps for `model`: z+ on convolutions (gamma=None) or `SymmetricGamma(gamma)`; `_NoFastPath` says why not."
+    check_choice(canonizer, CANONIZERS, "canonizer")
+    if isinstance(model, ResNet):
+        if type(model).forward is not ResNet.forward or type(model)._forward_impl is not ResNet._forward_impl:
+            raise _NoFastPath(f"{type(model).__name__} overrides torchvision ResNet's forward")
+        if canonizer not in ("auto", "resnet"):
+            raise _NoFastPath(f"canonizer={canonizer!r} on a ResNet: the fast engine follows the ResNet canonizer")
+        plan = _Builder(model, True, epsilon, stabilizer, gamma).resnet(model)
+    else:
+        b = _Builder(model, canonizer != "none", epsilon, stabilizer, gamma)  # "resnet" on a chain only merges BatchNorm
+        if type(model) is nn.Sequential: plan = b.chain(model)
+        elif type(model) is SmallCNN: plan = _Chain([b.chain(model.features), b.chain(model.fc)])
+        else: raise _NoFastPath(f"{type(model).__name__}: the fast engine knows torchvision ResNets, nn.Sequential and SmallCNN")
+    plan.nonneg(False)  # the input may be negative
+    return plan
+
+# %% ../nbs/04_lrp.ipynb #d86bc31b
+FAST_COMPOSITES = ["exmap", "epsilon_plus", "exmap_authors"]
+
+class FastLRP:
+    "The composites \"exmap\" (zennit's `EpsilonPlus`) and \"exmap_authors\" with their canonizers, as explicit passes with modified weights."
+    def __init__(self, model: nn.Module,    # a torchvision ResNet, an nn.Sequential or a `SmallCNN`; explained in eval mode
+                 composite: str = "exmap",  # one of `FAST_COMPOSITES`
+                 canonizer: str = "auto",   # as in `get_canonizers`: "auto" (or the one it picks), or "none" for non-ResNets
+                 epsilon: float = 1e-6,     # LRP-epsilon of dense layers (the zennit composites' default)
+                 stabilizer: float = 1e-6,  # added to the other rules' denominators (the zennit composites' default)
+                 gamma: float = 4.,         # "exmap_authors": the symmetric gamma of its convolutions
+                ):
+        if composite not in FAST_COMPOSITES:
+            raise _NoFastPath(f"composite {composite!r} has no fast engine (it has: {', '.join(FAST_COMPOSITES)})")
+        if composite == "exmap_authors" and not gamma >= 0: raise ValueError(f"gamma={gamma} must be a number >= 0.")
+        self.model, self.composite = model, composite
+        self.plan = _fast_plan(model, canonizer, epsilon, stabilizer, gamma if composite == "exmap_authors" else None)
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor,     # images (N, C, H, W) on the model's device
+                 target=None,               # class per sample (tensor); None explains the predicted class
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        "Relevance (same shape as `x`) and the explained class of each sample."
+        if self.model.training: raise ValueError("FastLRP explains the model in eval mode: call model.eval() first.")
+        logits, saved = self.plan.forward(x)
+        t = logits.argmax(1) if target is None else torch.as_tensor(target, device=logits.device)
+        return self.plan.backward(F.one_hot(t, logits.shape[1]).to(logits.dtype), saved), t
+
+# %% ../nbs/04_lrp.ipynb #b9d1bc10
+ENGINES = ["auto", "zennit", "fast"]
+
+def _pick_engine(model, composite: str, canonizer: str, engine: str):
+    "The engine's name and, for \"fast\", the `FastLRP` built for `model`."
+    check_choice(engine, ENGINES, "engine"); check_choice(composite, COMPOSITE_NAMES, "composite")
+    if engine == "zennit": return "zennit", None
+    try: return "fast", FastLRP(model, composite, canonizer)
+    except _NoFastPath as e:
+        if engine == "fast":
+            raise ValueError(f"engine='fast' does not cover this call: {e}. Use engine='auto' (zennit where the fast "
+                             "engine does not apply) or engine='zennit'.") from None
+        return "zennit", None
+
+def lrp_engine(model: nn.Module, composite: str = "exmap", canonizer: str = "auto",
+               engine: str = "auto", # "auto", "zennit" or "fast", as in `compute_heatmaps`
+              ) -> str:
+    "Which engine `compute_heatmaps` uses with these settings: \"fast\" (`FastLRP`) or \"zennit\"."
+    return _pick_engine(model, composite, canonizer, engine)[0]
+
 # %% ../nbs/04_lrp.ipynb #d7efaa3d
 def compute_heatmaps(model: nn.Module,
                      x: torch.Tensor,            # images (N, C, H, W)
@@ -86,6 +352,7 @@ def compute_heatmaps(model: nn.Module,
                      device=None,
                      out_path=None,              # stream into this .npy file (memmap) instead of memory
                      progress: bool = True,
+                     engine: str = "auto",       # "auto": `FastLRP` where it applies, else zennit; "zennit"; "fast"
                     ) -> tuple[np.ndarray, np.ndarray]:
     "Heatmaps (N, C, h, w) float32 and the explained class of each sample."
     if x.ndim != 4: raise ValueError(f"x must be a batch of images (N, C, H, W), got shape {tuple(x.shape)}")
@@ -93,7 +360,8 @@ def compute_heatmaps(model: nn.Module,
         target = torch.as_tensor(to_numpy(target), dtype=torch.long)
         if len(target) != len(x): raise ValueError(f"Lengths differ: x has {len(x)}, target has {len(target)}.")
     device = get_device(device); model = model.to(device).eval()
-    comp = get_composite(composite, model, canonizer, low=float(x.min()), high=float(x.max()))
+    engine, fast = _pick_engine(model, composite, canonizer, engine)
+    comp = None if fast is not None else get_composite(composite, model, canonizer, low=float(x.min()), high=float(x.max()))
     hw = x.shape[2:] if size is None else (size, size)
     shape = (len(x), x.shape[1], *hw)
     out = (np.lib.format.open_memmap(Path(out_path), mode="w+", dtype=np.float32, shape=shape) if out_path is not None
@@ -101,15 +369,19 @@ def compute_heatmaps(model: nn.Module,
     explained = np.empty(len(x), np.int64)
     for p in model.parameters(): p.requires_grad_(False)  # relevance w.r.t. the input only
     try:
-        with Gradient(model=model, composite=comp) as attributor:
-            for i in tqdm(range(0, len(x), batch_size), desc=f"heatmaps ({composite})", disable=not progress, leave=False):
-                xb = x[i:i + batch_size].to(device).requires_grad_(True)
+        with (nullcontext() if fast is not None else Gradient(model=model, composite=comp)) as attributor:
+            for i in tqdm(range(0, len(x), batch_size), desc=f"heatmaps ({composite}, {engine})", disable=not progress, leave=False):
+                xb = x[i:i + batch_size].to(device)
                 tb = None if target is None else target[i:i + batch_size].to(device)
-                def one_hot(logits, tb=tb):
-                    t = logits.argmax(1) if tb is None else tb
+                if fast is not None:
+                    rel, t = fast(xb, tb)
                     explained[i:i + len(t)] = t.cpu().numpy()
-                    return F.one_hot(t, logits.shape[1]).to(logits.dtype)
-                _, rel = attributor(xb, one_hot)
+                else:
+                    def one_hot(logits, tb=tb):
+                        t = logits.argmax(1) if tb is None else tb
+                        explained[i:i + len(t)] = t.cpu().numpy()
+                        return F.one_hot(t, logits.shape[1]).to(logits.dtype)
+                    _, rel = attributor(xb.requires_grad_(True), one_hot)
                 rel = rel.detach()
                 if composite == "input_x_gradient": rel = rel * xb.detach()
                 if size is not None: rel = F.adaptive_avg_pool2d(rel, size)
