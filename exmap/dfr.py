@@ -86,10 +86,18 @@ class DFR(ClassifierMixin, BaseEstimator):
         self.min_group_size, self.small_groups, self.standardize, self.random_state = min_group_size, small_groups, standardize, random_state
         self.balance = balance
 
-    def _lr(self, C, multiclass, rs):
-        solver = "saga" if multiclass else "liblinear"
-        return LogisticRegression(C=C, l1_ratio=self.l1_ratio, solver=solver, max_iter=1000 if multiclass else 100,
-                                  random_state=rs)
+    def _head(self, C, X, yi, w, multiclass, rs):
+        "Weights (K, D) and intercepts (K,) of one logistic head (K = 1 for two classes; one-vs-rest per class otherwise)."
+        def fit(t):
+            lr = LogisticRegression(C=C, l1_ratio=self.l1_ratio, solver="liblinear", random_state=rs).fit(X, t, sample_weight=w)
+            return lr.coef_[0], lr.intercept_[0]
+        parts = [fit((yi == k).astype(int)) for k in range(len(self.classes_))] if multiclass else [fit(yi)]
+        return np.stack([p[0] for p in parts]), np.array([p[1] for p in parts])
+
+    @staticmethod
+    def _label(coef, intercept, X):
+        d = X @ coef.T + intercept
+        return (d[:, 0] > 0).astype(int) if d.shape[1] == 1 else d.argmax(1)
 
     def _sample(self, groups, rs):
         "Indices and sample weights of one balanced training set drawn from `groups` (ids 0..G-1 of the samples given)."
@@ -147,7 +155,7 @@ class DFR(ClassifierMixin, BaseEstimator):
                 ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs); idx = a[ia]
                 if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, w, b))
             for C in C_grid:
-                scores = [np.nanmin(group_accuracy(yi[b], self._lr(C, multi, rs).fit(Xs[idx], yi[idx], sample_weight=w).predict(Xs[b]),
+                scores = [np.nanmin(group_accuracy(yi[b], self._label(*self._head(C, Xs[idx], yi[idx], w, multi, rs), Xs[b]),
                                                    groups[b], groups.max() + 1)) for idx, w, b in splits]
                 self.tune_scores_[C] = float(np.mean(scores)) if scores else -np.inf
             if all(s == -np.inf for s in self.tune_scores_.values()):
@@ -160,8 +168,8 @@ class DFR(ClassifierMixin, BaseEstimator):
         coefs, intercepts, sizes = [], [], []
         for _ in range(self.n_models if self.balance == "subsample" else 1):  # weighting uses every sample: one fit
             idx, w = self._sample(groups, rs)
-            lr = self._lr(self.C_, multi, rs).fit(Xs[idx], yi[idx], sample_weight=w)
-            coefs.append(lr.coef_); intercepts.append(lr.intercept_); sizes.append(len(idx))
+            coef, intercept = self._head(self.C_, Xs[idx], yi[idx], w, multi, rs)
+            coefs.append(coef); intercepts.append(intercept); sizes.append(len(idx))
         self.coef_, self.intercept_ = np.mean(coefs, 0), np.mean(intercepts, 0)
         self.balanced_size_ = int(np.median(sizes))
         return self
