@@ -103,8 +103,8 @@ def screens(tmp_path_factory):
     return d
 
 
-def _run_until_output(page, cells, start: int, max_cells: int = MAX_RUN, timeout_s: float = 240) -> int:
-    "Shift+Enter from cell `start` on until a code cell that ran shows an output; return its index."
+def _run_until_output(page, cells, start: int, max_cells: int = MAX_RUN, timeout_s: float = 600) -> int:
+    "Shift+Enter from cell `start` on until a code cell that ran shows an output; return its index (generous timeout: the kernel starts with the first cell, slowly on a loaded machine)."
     cells.nth(start).locator(".jp-InputArea-prompt").click()
     for i in range(start, min(start + max_cells, cells.count())):
         cell = cells.nth(i)

@@ -41,9 +41,9 @@ def test_connected_sparse_path_unchanged():
     assert est.n_components_ == 1 and est.n_clusters_ >= 2
 
 def test_knn_rules():
-    assert default_n_neighbors(5000) == 9
+    assert default_n_neighbors(5000) == 7 and default_n_neighbors(5000, "round_ln") == 9  # the default rule is the authors'
     X, _ = blobs([600, 600], seed=0)
     A = knn_affinity(X, knn_rule="authors")  # int(ln N) neighbours counting the sample itself: int(ln 1200) - 1 = 6 others
     assert A.diagonal().sum() == 0 and A.max() == 1
-    B = knn_affinity(X)
-    assert A.nnz < B.nnz
+    B = knn_affinity(X, knn_rule="round_ln")
+    assert A.nnz < B.nnz and knn_affinity(X).nnz == A.nnz
