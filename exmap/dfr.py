@@ -266,14 +266,15 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                         *,
                         fallback: bool = True, # fall back to class balance when the pseudo-groups do not beat it
                         heatmaps=None,      # precomputed heatmaps of `x` by `explainer` (N, C, H, W); None: computed
-                        features=None,      # precomputed penultimate features of `x` (N, D); None: computed
+                        features=None,      # precomputed penultimate features of `x` (N, D); None: computed (only for `diagnose`)
+                        logits=None,        # precomputed ERM logits of `x` (N, n_classes); None: computed for the fallback check
                         diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
                         n_splits: int = 5,  # halves of `proxy_worst_accuracy`
                         random_state=0,
                         device=None, progress: bool = True,
                         **settings,         # overrides of `EXMAP_DEFAULTS` (explainer, size, ..., min_group_size)
                        ) -> tuple[np.ndarray, dict]:
-    "ExMap's pseudo-groups with the defaults (or class ids when falling back) and a diagnostics record."
+    "ExMap's pseudo-groups with the defaults (or class ids when falling back) and a diagnostics record (`clusters`: the pseudo-groups before the check)."
     unknown = set(settings) - set(EXMAP_DEFAULTS)
     if unknown: raise TypeError(f"Unknown setting(s) {sorted(unknown)}; known: {sorted(EXMAP_DEFAULTS)}.")
     cfg = {**EXMAP_DEFAULTS, **settings}
@@ -287,18 +288,19 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
     pseudo = cl.labels_
     diag = dict(settings=cfg, n_groups=int(cl.n_groups_), n_clusters=int(cl.n_clusters_), n_merged=int(cl.n_merged_),
                 group_sizes=np.bincount(pseudo).tolist(), group_classes=cl.group_classes_.tolist(),
-                fallback=False, case="exmap")
+                fallback=False, case="exmap", clusters=pseudo)
     if fallback:
-        F = extract_features(model, x, device=device) if features is None else to_numpy(features)
-        check_same_length(x=x, features=F)
-        logits = predict(model, x, device=device)
-        prob = np.exp(logits.numpy() - logits.numpy().max(1, keepdims=True)); prob /= prob.sum(1, keepdims=True)
+        logits = to_numpy(predict(model, x, device=device) if logits is None else logits).astype(np.float64)
+        check_same_length(x=x, logits=logits)
+        prob = np.exp(logits - logits.max(1, keepdims=True)); prob /= prob.sum(1, keepdims=True)
         classes, yi = np.unique(y, return_inverse=True)
         col = yi if prob.shape[1] == len(classes) else y.astype(int)
         p_true, right = prob[np.arange(len(y)), col], (prob.argmax(1) == col).astype(int)
         z, thr = minority_evidence(y, pseudo, right)
         diag.update(minority_z=[None if np.isnan(v) else round(float(v), 2) for v in z], z_threshold=thr)
         if diagnose:
+            F = extract_features(model, x, device=device) if features is None else to_numpy(features)
+            check_same_length(x=x, features=F)
             pe = proxy_worst_accuracy(F, y, pseudo, p_true, n_splits=n_splits, random_state=random_state)
             pc = proxy_worst_accuracy(F, y, y, p_true, n_splits=n_splits, random_state=random_state)
             diag.update(proxy_exmap=float(pe.mean()), proxy_class=float(pc.mean()), proxy_gain=float((pe - pc).mean()))

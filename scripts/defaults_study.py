@@ -359,9 +359,7 @@ def run_final(b: Bench):
                erm=100 * float(np.nanmin(group_accuracy(b.test_y, predict(b.erm, b.test.x).argmax(1).numpy(), b.test_g, b.n_groups))),
                settings=diag["settings"], seconds=time.perf_counter() - t0)
     if diag["fallback"]:  # what the pseudo-groups would have given without the fallback (reported only)
-        g2, _ = exmap_pseudo_groups(b.erm, b.val.x, b.y, heatmaps=b.heatmaps(EXMAP_DEFAULTS["explainer"]), features=b.F_val,
-                                    random_state=b.seed, progress=False, fallback=False)
-        row["dfr_exmap_no_fallback"] = wga(g2)
+        row["dfr_exmap_no_fallback"] = wga(diag["clusters"])
     else: row["dfr_exmap_no_fallback"] = row["dfr_exmap"]
     return row
 
