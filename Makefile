@@ -146,8 +146,8 @@ tables-suite: install
 
 # ---- slim
 ## SLIM beside ExMap (nbs/25_slim.ipynb): $(SEEDS) on each of $(SLIM_DATASETS), then the table and figure (nbs/45_tables_slim.ipynb)
-## Full size by default; the committed results/slim/ ran at a reduced size:
-##   make slim SLIM_ARGS="-p n_train 3000 -p n_val 2000 -p n_test 2000 -p n_aiou 1000 -p dfr_n_models 5 -p dfr_tune_splits 2"
+## The committed results/slim/: `make slim` (cmnist, msmnist: full size, the cached ERMs of `make cmnist` / `make msmnist`)
+## and `make slim SLIM_DATASETS="patch_95 texture_95 object_95" SLIM_ARGS="-p n_train 5000"` (the suite's ERMs)
 SLIM_DATASETS ?= cmnist msmnist
 SLIM_ARGS ?=
 .PHONY: slim tables-slim
