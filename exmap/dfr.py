@@ -95,9 +95,14 @@ class DFR(ClassifierMixin, BaseEstimator):
         return np.stack([p[0] for p in parts]), np.array([p[1] for p in parts])
 
     @staticmethod
+    def _index(d):
+        "Class index per sample from scores: (N,) for two classes (positive: index 1), (N, n_classes) otherwise."
+        return (d > 0).astype(int) if d.ndim == 1 else d.argmax(1)
+
+    @staticmethod
     def _label(coef, intercept, X):
         d = X @ coef.T + intercept
-        return (d[:, 0] > 0).astype(int) if d.shape[1] == 1 else d.argmax(1)
+        return DFR._index(d[:, 0] if d.shape[1] == 1 else d)
 
     def _sample(self, groups, rs):
         "Indices and sample weights of one balanced training set drawn from `groups` (ids 0..G-1 of the samples given)."
@@ -189,8 +194,8 @@ class DFR(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         "Predicted class labels (N,), values from `classes_`."
-        d = self.decision_function(X)
-        return self.classes_[(d > 0).astype(int) if d.ndim == 1 else d.argmax(1)]
+        idx = self._index(self.decision_function(X))  # first: it checks that the model is fitted
+        return self.classes_[idx]
 
 # %% ../nbs/06_dfr.ipynb #553dc701
 def proxy_worst_accuracy(features,          # penultimate features of the validation set (N, D)
