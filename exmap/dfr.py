@@ -18,10 +18,11 @@ from .core import check_choice, check_finite, check_same_length, to_numpy
 from .metrics import group_accuracy
 from .train import predict, extract_features
 from .lrp import compute_heatmaps, prepare_heatmaps
-from .cluster import ExMapClusterer
+from .cluster import ExMapClusterer, make_pseudo_groups, pseudo_group_classes
 
 # %% auto #0
-__all__ = ['EXMAP_DEFAULTS', 'balanced_indices', 'DFR', 'proxy_worst_accuracy', 'minority_evidence', 'exmap_pseudo_groups']
+__all__ = ['EXMAP_DEFAULTS', 'balanced_indices', 'DFR', 'proxy_worst_accuracy', 'minority_evidence', 'merge_by_evidence',
+           'exmap_pseudo_groups']
 
 # %% ../nbs/06_dfr.ipynb #4c848cb1
 def balanced_indices(groups,                   # group id per sample
@@ -263,7 +264,27 @@ EXMAP_DEFAULTS = dict(  # chosen by the label-free study over the shortcut suite
     explainer="exmap",  # heatmaps (exmap.lrp.COMPOSITE_NAMES): zennit's EpsilonPlus (the authors' composite scored a hair lower)
     size=14, channels=True, sign="abs", norm="max",  # exmap.lrp.prepare_heatmaps: where the relevance is, whatever its sign
     mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer (global, the authors' kNN graph, no merging)
+    merge="none",       # "evidence": per class, pool the pseudo-groups by minority evidence (`merge_by_evidence`; opt-in, see below)
 )
+
+def merge_by_evidence(y,        # class labels (N,)
+                      groups,   # pseudo-group ids (N,), dense 0..G-1 (e.g. `ExMapClusterer.labels_`)
+                      z,        # `minority_evidence` z per pseudo-group (G,), NaN where untested
+                      threshold: float, # the z a pseudo-group must exceed (`minority_evidence`'s second value)
+                     ) -> np.ndarray:
+    "Per class: the pseudo-groups with minority evidence pooled into one, the tested ones without it into another; untested ones left alone (dense ids)."
+    y, groups = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64)
+    check_same_length(y=y, groups=groups)
+    z = np.asarray(z, dtype=float).ravel()
+    if len(groups) and len(z) <= groups.max():
+        raise ValueError(f"z has {len(z)} values for {groups.max() + 1} pseudo-groups; pass minority_evidence(y, groups, ...)[0].")
+    cls, sizes, out = pseudo_group_classes(y, groups), np.bincount(groups, minlength=len(z)), groups.copy()
+    flagged, tested = np.nan_to_num(z, nan=-np.inf) > threshold, ~np.isnan(z)
+    for c in np.unique(cls):
+        mine = (cls == c) & (sizes > 0)
+        for pool in (np.flatnonzero(mine & flagged), np.flatnonzero(mine & tested & ~flagged)):
+            if len(pool) > 1: out[np.isin(groups, pool)] = pool[0]
+    return make_pseudo_groups(y, out)
 
 def exmap_pseudo_groups(model,              # the trained (ERM) model; its last layer an nn.Linear named `fc`
                         x,                  # validation images (N, C, H, W)
@@ -279,7 +300,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                         device=None, progress: bool = True,
                         **settings,         # overrides of `EXMAP_DEFAULTS` (explainer, size, ..., min_group_size)
                        ) -> tuple[np.ndarray, dict]:
-    "ExMap's pseudo-groups with the defaults (or class ids when falling back) and a diagnostics record (`clusters`: the pseudo-groups before the check)."
+    "ExMap's pseudo-groups with the defaults (or class ids when falling back) and a diagnostics record (`clusters`: the pseudo-groups before any merge or check)."
     unknown = set(settings) - set(EXMAP_DEFAULTS)
     if unknown: raise TypeError(f"Unknown setting(s) {sorted(unknown)}; known: {sorted(EXMAP_DEFAULTS)}.")
     cfg = {**EXMAP_DEFAULTS, **settings}
@@ -290,11 +311,11 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
     P = prepare_heatmaps(heatmaps, size=cfg["size"], channels=cfg["channels"], sign=cfg["sign"], norm=cfg["norm"])
     cl = ExMapClusterer(mode=cfg["mode"], knn_rule=cfg["knn_rule"], k_max=cfg["k_max"],
                         min_group_size=cfg["min_group_size"], random_state=random_state).fit(P, y)
-    pseudo = cl.labels_
-    diag = dict(settings=cfg, n_groups=int(cl.n_groups_), n_clusters=int(cl.n_clusters_), n_merged=int(cl.n_merged_),
-                group_sizes=np.bincount(pseudo).tolist(), group_classes=cl.group_classes_.tolist(),
-                fallback=False, case="exmap", clusters=pseudo)
-    if fallback:
+    check_choice(cfg["merge"], ("none", "evidence"), "merge rule")
+    pseudo = clusters = cl.labels_
+    diag = dict(settings=cfg, n_clusters=int(cl.n_clusters_), n_merged=int(cl.n_merged_), fallback=False, case="exmap",
+                clusters=clusters)
+    if fallback or cfg["merge"] == "evidence":
         logits = to_numpy(predict(model, x, device=device) if logits is None else logits).astype(np.float64)
         check_same_length(x=x, logits=logits)
         prob = np.exp(logits - logits.max(1, keepdims=True)); prob /= prob.sum(1, keepdims=True)
@@ -302,14 +323,20 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
         col = yi if prob.shape[1] == len(classes) else y.astype(int)
         p_true, right = prob[np.arange(len(y)), col], (prob.argmax(1) == col).astype(int)
         z, thr = minority_evidence(y, pseudo, right)
+        if cfg["merge"] == "evidence":
+            pseudo = merge_by_evidence(y, clusters, z, thr)
+            z, thr = minority_evidence(y, pseudo, right)
         diag.update(minority_z=[None if np.isnan(v) else round(float(v), 2) for v in z], z_threshold=thr)
+    diag.update(n_groups=int(pseudo.max()) + 1 if len(pseudo) else 0, group_sizes=np.bincount(pseudo).tolist(),
+                group_classes=pseudo_group_classes(y, pseudo).tolist() if len(pseudo) else [])
+    if fallback:
         if diagnose:
             F = extract_features(model, x, device=device) if features is None else to_numpy(features)
             check_same_length(x=x, features=F)
             pe = proxy_worst_accuracy(F, y, pseudo, p_true, n_splits=n_splits, random_state=random_state)
             pc = proxy_worst_accuracy(F, y, y, p_true, n_splits=n_splits, random_state=random_state)
             diag.update(proxy_exmap=float(pe.mean()), proxy_class=float(pc.mean()), proxy_gain=float((pe - pc).mean()))
-        if cl.n_groups_ <= len(classes) or not np.nanmax(z, initial=-np.inf) > thr:
+        if diag["n_groups"] <= len(classes) or not np.nanmax(z, initial=-np.inf) > thr:
             diag.update(fallback=True, case="class_balance: no pseudo-group where the ERM model errs significantly more than on the rest of its class")
             return yi.astype(np.int64), diag
     return pseudo, diag
