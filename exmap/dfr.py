@@ -21,8 +21,8 @@ from .lrp import compute_heatmaps, prepare_heatmaps
 from .cluster import ExMapClusterer, make_pseudo_groups, pseudo_group_classes
 
 # %% auto #0
-__all__ = ['EXMAP_DEFAULTS', 'balanced_indices', 'DFR', 'proxy_worst_accuracy', 'minority_evidence', 'merge_by_evidence',
-           'exmap_pseudo_groups']
+__all__ = ['EXMAP_DEFAULTS', 'balanced_indices', 'DFR', 'proxy_worst_accuracy', 'minority_evidence', 'minority_found',
+           'merge_by_evidence', 'exmap_pseudo_groups']
 
 # %% ../nbs/06_dfr.ipynb #4c848cb1
 def balanced_indices(groups,                   # group id per sample
@@ -258,6 +258,16 @@ def minority_evidence(y,          # class labels (N,)
         z[gs] = z_test(np.isin(groups, gs))
     return z, float(norm.ppf(1 - 0.05 / max(G, 1)))
 
+def minority_found(y,          # class labels (N,)
+                   groups,     # pseudo-group ids (N,)
+                   erm_right,  # 1 where the ERM model's validation prediction is right, else 0 (N,)
+                   min_size: int = 10, # see `minority_evidence`
+                  ) -> tuple[bool, np.ndarray, float]:
+    "`exmap_pseudo_groups`' check: more pseudo-groups than classes and one with z above the threshold; with `minority_evidence`'s z and threshold."
+    z, thr = minority_evidence(y, groups, erm_right, min_size)
+    more = len(np.unique(to_numpy(groups))) > len(np.unique(to_numpy(y)))
+    return bool(more and np.nanmax(z, initial=-np.inf) > thr), z, thr
+
 
 # %% ../nbs/06_dfr.ipynb #b26026f2
 EXMAP_DEFAULTS = dict(  # chosen by the label-free study over the shortcut suite (nbs/28_defaults_study.ipynb)
@@ -322,10 +332,8 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
         classes, yi = np.unique(y, return_inverse=True)
         col = yi if prob.shape[1] == len(classes) else y.astype(int)
         p_true, right = prob[np.arange(len(y)), col], (prob.argmax(1) == col).astype(int)
-        z, thr = minority_evidence(y, pseudo, right)
-        if cfg["merge"] == "evidence":
-            pseudo = merge_by_evidence(y, clusters, z, thr)
-            z, thr = minority_evidence(y, pseudo, right)
+        if cfg["merge"] == "evidence": pseudo = merge_by_evidence(y, clusters, *minority_evidence(y, clusters, right))
+        found, z, thr = minority_found(y, pseudo, right)
         diag.update(minority_z=[None if np.isnan(v) else round(float(v), 2) for v in z], z_threshold=thr)
     diag.update(n_groups=int(pseudo.max()) + 1 if len(pseudo) else 0, group_sizes=np.bincount(pseudo).tolist(),
                 group_classes=pseudo_group_classes(y, pseudo).tolist() if len(pseudo) else [])
@@ -336,7 +344,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
             pe = proxy_worst_accuracy(F, y, pseudo, p_true, n_splits=n_splits, random_state=random_state)
             pc = proxy_worst_accuracy(F, y, y, p_true, n_splits=n_splits, random_state=random_state)
             diag.update(proxy_exmap=float(pe.mean()), proxy_class=float(pc.mean()), proxy_gain=float((pe - pc).mean()))
-        if diag["n_groups"] <= len(classes) or not np.nanmax(z, initial=-np.inf) > thr:
+        if not found:
             diag.update(fallback=True, case="class_balance: no pseudo-group where the ERM model errs significantly more than on the rest of its class")
             return yi.astype(np.int64), diag
     return pseudo, diag

@@ -32,7 +32,7 @@ import exmap
 from exmap.core import atomic_write_json
 from exmap.suite import SUITE, suite_dataset, suite_settings
 from exmap.train import predict, extract_features
-from exmap.dfr import DFR, EXMAP_DEFAULTS, exmap_pseudo_groups, merge_by_evidence, minority_evidence
+from exmap.dfr import DFR, EXMAP_DEFAULTS, exmap_pseudo_groups, merge_by_evidence, minority_evidence, minority_found
 from exmap.cluster import make_pseudo_groups, pseudo_group_classes, group_inference_quality
 from exmap.experiment import cached_erm, cached_heatmaps, erm_settings, method_result, project_root
 
@@ -75,9 +75,7 @@ def run(bench: str, seed: int) -> list[dict]:
     z, thr = minority_evidence(y, clusters, right)
 
     def checked(g):  # the library's fallback check on the regrouped pseudo-groups
-        zz, t = minority_evidence(y, g, right)
-        ok = len(np.unique(g)) > len(np.unique(y)) and np.nanmax(zz, initial=-np.inf) > t
-        return (g, False) if ok else (y.copy(), True)
+        return (g, False) if minority_found(y, g, right)[0] else (y.copy(), True)
 
     rules = {"current": (pseudo, diag["fallback"]), "pool10": checked(pool_small(y, clusters)),
              "merge_rest": checked(merge_unflagged(y, clusters, z, thr, True)),
