@@ -273,8 +273,8 @@ def minority_found(y,          # class labels (N,)
 EXMAP_DEFAULTS = dict(  # chosen by the label-free study over the shortcut suite (nbs/28_defaults_study.ipynb)
     explainer="exmap",  # heatmaps (exmap.lrp.COMPOSITE_NAMES): zennit's EpsilonPlus (the authors' composite scored a hair lower)
     size=14, channels=True, sign="abs", norm="max",  # exmap.lrp.prepare_heatmaps: where the relevance is, whatever its sign
-    mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer (global, the authors' kNN graph, no merging)
-    merge="none",       # "evidence": per class, pool the pseudo-groups by minority evidence (`merge_by_evidence`; opt-in, see below)
+    mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer (global, the authors' kNN graph, no size merging)
+    merge="evidence",   # per class, pool the pseudo-groups by minority evidence (`merge_by_evidence`, see below); "none": keep every cluster
 )
 
 def merge_by_evidence(y,        # class labels (N,)
