@@ -314,6 +314,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
     unknown = set(settings) - set(EXMAP_DEFAULTS)
     if unknown: raise TypeError(f"Unknown setting(s) {sorted(unknown)}; known: {sorted(EXMAP_DEFAULTS)}.")
     cfg = {**EXMAP_DEFAULTS, **settings}
+    check_choice(cfg["merge"], ("none", "evidence"), "merge rule")  # before any heatmap is computed
     y = to_numpy(y).ravel()
     check_same_length(x=x, y=y)
     if heatmaps is None: heatmaps = compute_heatmaps(model, x, cfg["explainer"], device=device, progress=progress)[0]
@@ -321,7 +322,6 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
     P = prepare_heatmaps(heatmaps, size=cfg["size"], channels=cfg["channels"], sign=cfg["sign"], norm=cfg["norm"])
     cl = ExMapClusterer(mode=cfg["mode"], knn_rule=cfg["knn_rule"], k_max=cfg["k_max"],
                         min_group_size=cfg["min_group_size"], random_state=random_state).fit(P, y)
-    check_choice(cfg["merge"], ("none", "evidence"), "merge rule")
     pseudo = clusters = cl.labels_
     diag = dict(settings=cfg, n_clusters=int(cl.n_clusters_), n_merged=int(cl.n_merged_), fallback=False, case="exmap",
                 clusters=clusters)
