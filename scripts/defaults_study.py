@@ -281,32 +281,30 @@ def proxy_wga(b: Bench, groups, rule="min6", weight=False, C=0.1, n_models=2):
     for perm in b.splits:
         a, h = perm[:len(y) // 2], perm[len(y) // 2:]
         coef, it = fit_heads(X[a], y[a], groups[a], rule, C, n_models, rng, b.seed, weight)
-        right = (head_predict(coef, it, X[h], classes) == y[h]).astype(float)
-        accs = []
-        for c in classes:
-            m = y[h] == c
-            for w in (1 - b.p_true[h][m], b.p_true[h][m]):
-                accs.append((w * right[m]).sum() / max(w.sum(), 1e-12))
-        out.append(min(accs))
+        out.append(weighted_worst(b, h, head_predict(coef, it, X[h], classes)))
     return 100 * float(np.mean(out))
+
+def weighted_worst(b: Bench, h, pred):
+    "On validation samples `h`: the worst, over classes, of the accuracy weighted by how wrong the ERM model is and by how right it is."
+    right, y, accs = (pred == b.y[h]).astype(float), b.y[h], []
+    for c in np.unique(b.y):
+        m = y == c
+        for w in (1 - b.p_true[h][m], b.p_true[h][m]):
+            accs.append((w * right[m]).sum() / max(w.sum(), 1e-12))
+    return min(accs)
 
 def proxy_dfr(b: Bench, groups, n_models=5):
     """`proxy_wga`'s yardstick applied to what a user gets: `exmap.dfr.DFR` (its own C, tuned on the pseudo-groups of
     the fitting half) fitted on one validation half, scored on the other by the worst, over classes, of the accuracy
     weighted by how wrong the ERM model is and of the accuracy weighted by how right it is; mean over the halves.
-    (`proxy_wga` fixes C = 0.1, which on the few dozen samples of a balanced subsample at p = 0.99 gives a head that
-    puts a whole class on one side: worst weighted accuracy 0 for groupings that are right.)"""
+    (`proxy_wga` fixes C = 0.1; on the few dozen samples of a balanced subsample at p >= 0.99 its heads put a whole
+    class on one side in every half, proxy 0.0, for groupings that are right.)"""
     from exmap.dfr import DFR
-    y, classes = b.y, np.unique(b.y); out = []
+    y, out = b.y, []
     for perm in b.splits:
         a, h = perm[:len(y) // 2], perm[len(y) // 2:]
         pred = DFR(n_models=n_models, random_state=b.seed).fit(b.F_val[a], y[a], groups[a]).predict(b.F_val[h])
-        right = (pred == y[h]).astype(float); accs = []
-        for c in classes:
-            m = y[h] == c
-            for w in (1 - b.p_true[h][m], b.p_true[h][m]):
-                accs.append((w * right[m]).sum() / max(w.sum(), 1e-12))
-        out.append(min(accs))
+        out.append(weighted_worst(b, h, pred))
     return 100 * float(np.mean(out))
 
 def err_sep(b: Bench, pseudo, min_size=5):
