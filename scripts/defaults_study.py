@@ -371,7 +371,8 @@ MERGE_DECISION = (
     "validation half holds a dozen minority samples), so they cannot decide it. The reasons: DFR's subsampled balance "
     "should not depend on how many clusters the eigengap cut a class into (the rule pools, per class, the clusters "
     "where the ERM model errs significantly more and those where it does not), and on the held-out benchmarks "
-    "(built after the rule was fixed, used by no other stage) its test WGA was never below merge='none'.")
+    "(built after the rule was fixed, used by no other stage; 3 seeds) its mean test WGA was 35.2 against 28.5 for "
+    "merge='none': higher on 7 of 18 runs, equal on 9, lower on 2.")
 
 def choose(rows, keys, by="proxy_gain", stage=None):
     """The setting with the best mean label-free criterion over all benchmarks (ties: the first).
@@ -476,7 +477,7 @@ def run_benchmark(stage, name, seed):
 
 def merge(stage, seed=0):
     "Choose by the label-free criterion over every benchmark done; write results/defaults_study/<stage>.json."
-    files = sorted((OUT/stage).glob(f"*_seed{seed}.json"))
+    files = sorted((OUT/stage).glob("*_seed*.json" if stage == "merge" else f"*_seed{seed}.json"))  # merge: every seed
     rs = [json.loads(f.read_text()) for f in files]
     if stage == "final":
         atomic_write_json(OUT/"final.json", dict(stage=stage, benchmarks=[x["benchmark"] for x in rs],
@@ -486,8 +487,9 @@ def merge(stage, seed=0):
     if stage == "merge":  # a report: the label-free criteria cannot decide this one (see run_merge)
         import pandas as pd
         df = pd.DataFrame(rows); df["heldout"] = df.benchmark.isin(HELDOUT)
-        means = df.groupby(["heldout", "merge"])[["proxy_gain", "proxy_dfr_gain", "dfr_exmap", "dfr_class", "dfr_true"]].mean()
-        atomic_write_json(OUT/"merge.json", dict(stage=stage, benchmarks=[x["benchmark"] for x in rs], heldout=HELDOUT,
+        means = df.groupby(["heldout", "merge"])[["proxy_gain", "proxy_dfr_gain", "dfr_exmap", "dfr_class", "dfr_true"]].mean()  # over benchmarks and seeds
+        atomic_write_json(OUT/"merge.json", dict(stage=stage, benchmarks=sorted({x["benchmark"] for x in rs}), heldout=HELDOUT,
+                                                 seeds={b: sorted(x["seed"] for x in rs if x["benchmark"] == b) for b in {x["benchmark"] for x in rs}},
                                                  refs=refs, rows=rows, decision=MERGE_DECISION,
                                                  means=[dict(heldout=bool(h), merge=m, **{k: float(v) for k, v in r.items()})
                                                         for (h, m), r in means.iterrows()]))
