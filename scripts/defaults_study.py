@@ -339,12 +339,22 @@ def evaluate(b: Bench, cfg, with_outcome=True):
     row["seconds"] = time.perf_counter() - t0
     return row, pseudo
 
+def erm_test_wga(b: Bench):
+    "The ERM model's test WGA (%)."
+    pred = predict(b.erm, b.test.x).argmax(1).numpy()
+    return 100 * float(np.nanmin(group_accuracy(b.test_y, pred, b.test_g, b.n_groups)))
+
+def library_dfr_wga(b: Bench, groups):
+    "Test WGA (%) of `exmap.dfr.DFR` (the library's full protocol) fitted on the validation features with `groups`."
+    from exmap.dfr import DFR
+    pred = DFR(random_state=b.seed).fit(b.F_val, b.y, groups).predict(b.F_test)
+    return 100 * float(np.nanmin(group_accuracy(b.test_y, pred, b.test_g, b.n_groups)))
+
 def bench_reference(b: Bench):
     "Class balance and true groups: their DFR test WGA (reported only) and the proxy of class balance."
     b.proxy_class = proxy_wga(b, b.y * 0 + b.y)
     return dict(benchmark=b.name, seed=b.seed, proxy_class=b.proxy_class, err_rate=100 * float(1 - b.erm_right.mean()),
-                erm_test_wga=100 * float(np.nanmin(group_accuracy(b.test_y, predict(b.erm, b.test.x).argmax(1).numpy(),
-                                                                 b.test_g, b.n_groups))),
+                erm_test_wga=erm_test_wga(b),
                 dfr_true=dfr(b, b.g)["test_wga"], dfr_class=dfr(b, b.y)["test_wga"],
                 val_group_counts=np.bincount(b.g, minlength=b.n_groups).tolist())
 
@@ -404,19 +414,16 @@ def given(stage):
 def run_final(b: Bench):
     """The chosen defaults through the library's one-call entry point (exmap.dfr.exmap_pseudo_groups, with its
     label-free fallback), then exmap.dfr.DFR on its groups: what a user gets. Outcomes reported after the fact."""
-    from exmap.dfr import DFR, EXMAP_DEFAULTS, exmap_pseudo_groups
+    from exmap.dfr import EXMAP_DEFAULTS, exmap_pseudo_groups
     t0 = time.perf_counter()
     groups, diag = exmap_pseudo_groups(b.erm, b.val.x, b.y, heatmaps=b.heatmaps(EXMAP_DEFAULTS["explainer"]),
                                        features=b.F_val, random_state=b.seed, progress=False)
-    def wga(gr):
-        d = DFR(random_state=b.seed).fit(b.F_val, b.y, gr); pred = d.predict(b.F_test)
-        return 100 * float(np.nanmin(group_accuracy(b.test_y, pred, b.test_g, b.n_groups)))
+    wga = lambda gr: library_dfr_wga(b, gr)
     q = group_inference_quality(groups, b.g, b.y)
     row = dict(benchmark=b.name, seed=b.seed, case="fallback" if diag["fallback"] else "exmap", **{k: v for k, v in diag.items()
                if k in ("n_groups", "proxy_exmap", "proxy_class", "proxy_gain", "proxy_gain_se", "fallback")},
                ari=q["ari"], minority_recall=q["minority_recall"], dfr_exmap=wga(groups), dfr_true=wga(b.g), dfr_class=wga(b.y),
-               erm=100 * float(np.nanmin(group_accuracy(b.test_y, predict(b.erm, b.test.x).argmax(1).numpy(), b.test_g, b.n_groups))),
-               settings=diag["settings"], seconds=time.perf_counter() - t0)
+               erm=erm_test_wga(b), settings=diag["settings"], seconds=time.perf_counter() - t0)
     if diag["fallback"]:  # what the pseudo-groups would have given without the fallback (reported only)
         row["dfr_exmap_no_fallback"] = wga(diag["clusters"])
     else: row["dfr_exmap_no_fallback"] = row["dfr_exmap"]
@@ -428,25 +435,21 @@ def run_merge(b: Bench):
     library's entry point with its fallback, on the study's benchmarks and the held-out ones. Both label-free criteria
     (`proxy_gain`, `proxy_dfr_gain`) are recorded beside the outcomes (minority recall, ARI, DFR test WGA); why they
     did not decide and what did: `MERGE_DECISION`."""
-    from exmap.dfr import DFR, exmap_pseudo_groups
-    b.proxy_class = proxy_wga(b, b.y.copy()); b.proxy_dfr_class = proxy_dfr(b, b.y.copy())
-    def wga(gr):
-        d = DFR(random_state=b.seed).fit(b.F_val, b.y, gr); pred = d.predict(b.F_test)
-        return 100 * float(np.nanmin(group_accuracy(b.test_y, pred, b.test_g, b.n_groups)))
-    ref = dict(dfr_true=wga(b.g), dfr_class=wga(b.y), erm=100 * float(np.nanmin(group_accuracy(
-        b.test_y, predict(b.erm, b.test.x).argmax(1).numpy(), b.test_g, b.n_groups))),
-        val_group_counts=np.bincount(b.g, minlength=b.n_groups).tolist())
+    from exmap.dfr import EXMAP_DEFAULTS, exmap_pseudo_groups
+    proxy_class, proxy_dfr_class = proxy_wga(b, b.y.copy()), proxy_dfr(b, b.y.copy())
+    ref = dict(dfr_true=library_dfr_wga(b, b.g), dfr_class=library_dfr_wga(b, b.y), erm=erm_test_wga(b),
+               val_group_counts=np.bincount(b.g, minlength=b.n_groups).tolist())
     rows = []
     for m in ("none", "evidence"):
         t0 = time.perf_counter()
-        groups, diag = exmap_pseudo_groups(b.erm, b.val.x, b.y, heatmaps=b.heatmaps("exmap"), features=b.F_val,
-                                           random_state=b.seed, progress=False, merge=m)
+        groups, diag = exmap_pseudo_groups(b.erm, b.val.x, b.y, heatmaps=b.heatmaps(EXMAP_DEFAULTS["explainer"]),
+                                           features=b.F_val, random_state=b.seed, progress=False, merge=m)
         q = group_inference_quality(groups, b.g, b.y)
+        pw, pdfr = proxy_wga(b, groups), proxy_dfr(b, groups)
         rows.append(dict(benchmark=b.name, seed=b.seed, merge=m, case="fallback" if diag["fallback"] else "exmap",
-                         n_groups=int(groups.max()) + 1, proxy_wga=proxy_wga(b, groups),
-                         proxy_gain=proxy_wga(b, groups) - b.proxy_class, err_sep=err_sep(b, groups),
-                         proxy_dfr=(pd_ := proxy_dfr(b, groups)), proxy_dfr_gain=pd_ - b.proxy_dfr_class,
-                         ari=q["ari"], minority_recall=q["minority_recall"], dfr_exmap=wga(groups), **ref,
+                         n_groups=int(groups.max()) + 1, proxy_wga=pw, proxy_gain=pw - proxy_class,
+                         err_sep=err_sep(b, groups), proxy_dfr=pdfr, proxy_dfr_gain=pdfr - proxy_dfr_class,
+                         ari=q["ari"], minority_recall=q["minority_recall"], dfr_exmap=library_dfr_wga(b, groups), **ref,
                          seconds=time.perf_counter() - t0))
     return ref, rows
 
@@ -475,6 +478,32 @@ def run_benchmark(stage, name, seed):
                                  seconds=time.perf_counter() - t0))
     return True
 
+def heldout_summary(df):
+    """The held-out rows of stage `merge` as the README shows them: per benchmark, the pseudo-group count per seed,
+    mean `proxy_dfr_gain`, and test WGA mean ± std over seeds; and, over all runs, how often `evidence` is above, equal
+    to (within 0.05) or below `none`, and how many runs of each rule are more than 2 points below class balance."""
+    import pandas as pd
+    ms = lambda v: f"{v.mean():.1f} ± {v.std():.1f}"
+    w = df.pivot_table(index=["benchmark", "seed"], columns="merge", values=["dfr_exmap", "n_groups", "proxy_dfr_gain"])
+    ref = df[df["merge"] == "none"].set_index(["benchmark", "seed"])[["dfr_class", "dfr_true"]]
+    rows = {}
+    for bname, g in w.groupby(level="benchmark"):
+        r = ref.loc[bname]
+        rows[bname.replace("heldout_", "")] = {
+            "pseudo-groups: none ; evidence": " ; ".join("/".join(str(int(v)) for v in g["n_groups", m]) for m in ("none", "evidence")),
+            "proxy_dfr_gain none / evidence": " / ".join(f"{g['proxy_dfr_gain', m].mean():.1f}" for m in ("none", "evidence")),
+            "class balance": ms(r.dfr_class), "none": ms(g["dfr_exmap", "none"]), "evidence": ms(g["dfr_exmap", "evidence"]),
+            "true groups": ms(r.dfr_true)}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("held-out benchmark")
+    d = w["dfr_exmap", "evidence"] - w["dfr_exmap", "none"]
+    counts = dict(runs=int(len(d)), evidence_higher=int((d >= 0.05).sum()), equal=int((d.abs() < 0.05).sum()),
+                  evidence_lower=int((d <= -0.05).sum()),
+                  **{f"mean_{k}": round(float(v), 1) for k, v in dict(
+                      class_balance=ref.dfr_class.mean(), none=w["dfr_exmap", "none"].mean(),
+                      evidence=w["dfr_exmap", "evidence"].mean(), true_groups=ref.dfr_true.mean()).items()},
+                  **{f"below_class_by_2_{m}": int((w["dfr_exmap", m] < ref.dfr_class - 2).sum()) for m in ("none", "evidence")})
+    return table, counts
+
 def merge(stage, seed=0):
     "Choose by the label-free criterion over every benchmark done; write results/defaults_study/<stage>.json."
     files = sorted((OUT/stage).glob("*_seed*.json" if stage == "merge" else f"*_seed{seed}.json"))  # merge: every seed
@@ -488,12 +517,14 @@ def merge(stage, seed=0):
         import pandas as pd
         df = pd.DataFrame(rows); df["heldout"] = df.benchmark.isin(HELDOUT)
         means = df.groupby(["heldout", "merge"])[["proxy_gain", "proxy_dfr_gain", "dfr_exmap", "dfr_class", "dfr_true"]].mean()  # over benchmarks and seeds
+        table, counts = heldout_summary(df[df.heldout])
         atomic_write_json(OUT/"merge.json", dict(stage=stage, benchmarks=sorted({x["benchmark"] for x in rs}), heldout=HELDOUT,
-                                                 seeds={b: sorted(x["seed"] for x in rs if x["benchmark"] == b) for b in {x["benchmark"] for x in rs}},
+                                                 heldout_table=table.reset_index().to_dict("records"), heldout_counts=counts,
+                                                 seeds={b: sorted(x["seed"] for x in rs if x["benchmark"] == b) for b in sorted({x["benchmark"] for x in rs})},
                                                  refs=refs, rows=rows, decision=MERGE_DECISION,
                                                  means=[dict(heldout=bool(h), merge=m, **{k: float(v) for k, v in r.items()})
                                                         for (h, m), r in means.iterrows()]))
-        print(means.round(2).to_string()); return
+        print(means.round(2).to_string()); print(table.to_markdown()); print(counts); return
     keys = KEYS[stage]; best, ranking = choose(rows, keys, stage=stage)
     chosen = {**given(stage), **best}
     atomic_write_json(OUT/f"{stage}.json", dict(stage=stage, benchmarks=[x["benchmark"] for x in rs], refs=refs, rows=rows,
