@@ -5,6 +5,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python scripts/defaults_study.py --stage dfr       # DFR balancing, fallback
     OMP_NUM_THREADS=1 .venv/bin/python scripts/defaults_study.py --stage final     # EXMAP_DEFAULTS via exmap_pseudo_groups
     OMP_NUM_THREADS=1 .venv/bin/python scripts/defaults_study.py --stage merge     # merge="none" vs "evidence", + held-out kinds
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/defaults_study.py --stage norm      # heatmap scaling "max" vs "none" vs "l2", same benchmarks
     .venv/bin/python scripts/defaults_study.py --list                              # the benchmarks
 
 Each benchmark: an ERM model (the suite recipe, cached under cache/defaults_study/erm/), validation heatmaps from several
@@ -373,8 +374,8 @@ def stage_configs(stage, chosen):
     raise ValueError(stage)
 
 KEYS = {"explain": ["explainer", "size", "channels", "sign", "norm"], "cluster": ["mode", "k_rule", "k_max", "merge", "norm"],
-        "dfr": ["rule", "weight"], "final": ["case"], "merge": ["merge"]}
-STAGES = [s for s in KEYS if s not in ("final", "merge")]
+        "dfr": ["rule", "weight"], "final": ["case"], "merge": ["merge"], "norm": ["norm"]}
+STAGES = [s for s in KEYS if s not in ("final", "merge", "norm")]
 MERGE_DECISION = (
     "merge='evidence' became the default (exmap.dfr.EXMAP_DEFAULTS). Not by a label-free criterion: proxy_gain and "
     "proxy_dfr_gain were computed for both rules but at p >= 0.99 they score correct groupings below splinters (a "
@@ -429,28 +430,36 @@ def run_final(b: Bench):
     else: row["dfr_exmap_no_fallback"] = row["dfr_exmap"]
     return row
 
-def run_merge(b: Bench):
-    """Stage `merge`: `exmap_pseudo_groups(merge="none")` (the default so far) against `merge="evidence"` (the opt-in rule
-    of `exmap.dfr.merge_by_evidence`, written after reading the suite's true-group diagnostics), both through the
-    library's entry point with its fallback, on the study's benchmarks and the held-out ones. Both label-free criteria
-    (`proxy_gain`, `proxy_dfr_gain`) are recorded beside the outcomes (minority recall, ARI, DFR test WGA); why they
-    did not decide and what did: `MERGE_DECISION`."""
+# The comparison stages: one library setting, each value through `exmap_pseudo_groups` (the other settings at
+# EXMAP_DEFAULTS, the fallback check on), on the study's benchmarks and the held-out ones. Declared before running.
+VARIANTS = {"merge": ("none", "evidence"),       # the default so far first, then the alternative
+            "norm": ("max", "none", "l2")}       # how each heatmap is scaled before clustering (prepare_heatmaps)
+VARIANT_CRITERION = {  # what decides a comparison stage, fixed before its runs
+    "norm": "proxy_gain, mean over the study's benchmarks at seed 0 (the criterion of stages explain, cluster and dfr; "
+            "stage cluster chose norm='max' over 'l2' by it); the held-out rows are reported only"}
+
+def run_variants(b: Bench, key="merge"):
+    """Stage `key` (a key of `VARIANTS`): `exmap_pseudo_groups(key=value)` for each value, through the library's entry
+    point with its fallback. Both label-free criteria (`proxy_gain`, `proxy_dfr_gain`) are recorded beside the outcomes
+    (minority recall, ARI, DFR test WGA). Stage `merge` compared the opt-in rule of `exmap.dfr.merge_by_evidence`
+    (written after reading the suite's true-group diagnostics) with `merge="none"`; why the criteria did not decide it
+    and what did: `MERGE_DECISION`. Stage `norm` is decided by `VARIANT_CRITERION["norm"]`."""
     from exmap.dfr import EXMAP_DEFAULTS, exmap_pseudo_groups
     proxy_class, proxy_dfr_class = proxy_wga(b, b.y.copy()), proxy_dfr(b, b.y.copy())
     ref = dict(dfr_true=library_dfr_wga(b, b.g), dfr_class=library_dfr_wga(b, b.y), erm=erm_test_wga(b),
                val_group_counts=np.bincount(b.g, minlength=b.n_groups).tolist())
     rows = []
-    for m in ("none", "evidence"):
+    for m in VARIANTS[key]:
         t0 = time.perf_counter()
         groups, diag = exmap_pseudo_groups(b.erm, b.val.x, b.y, heatmaps=b.heatmaps(EXMAP_DEFAULTS["explainer"]),
-                                           features=b.F_val, random_state=b.seed, progress=False, merge=m)
+                                           features=b.F_val, random_state=b.seed, progress=False, **{key: m})
         q = group_inference_quality(groups, b.g, b.y)
         pw, pdfr = proxy_wga(b, groups), proxy_dfr(b, groups)
-        rows.append(dict(benchmark=b.name, seed=b.seed, merge=m, case="fallback" if diag["fallback"] else "exmap",
-                         n_groups=int(groups.max()) + 1, proxy_wga=pw, proxy_gain=pw - proxy_class,
-                         err_sep=err_sep(b, groups), proxy_dfr=pdfr, proxy_dfr_gain=pdfr - proxy_dfr_class,
-                         ari=q["ari"], minority_recall=q["minority_recall"], dfr_exmap=library_dfr_wga(b, groups), **ref,
-                         seconds=time.perf_counter() - t0))
+        rows.append({"benchmark": b.name, "seed": b.seed, key: m, "case": "fallback" if diag["fallback"] else "exmap",
+                     "n_groups": int(groups.max()) + 1, "proxy_wga": pw, "proxy_gain": pw - proxy_class,
+                     "err_sep": err_sep(b, groups), "proxy_dfr": pdfr, "proxy_dfr_gain": pdfr - proxy_dfr_class,
+                     "ari": q["ari"], "minority_recall": q["minority_recall"], "dfr_exmap": library_dfr_wga(b, groups), **ref,
+                     "seconds": time.perf_counter() - t0})
     return ref, rows
 
 def run_benchmark(stage, name, seed):
@@ -461,8 +470,8 @@ def run_benchmark(stage, name, seed):
         row = run_final(b); print(row, flush=True)
         atomic_write_json(path, dict(stage=stage, benchmark=name, seed=seed, ref={}, rows=[row]))
         return True
-    if stage == "merge":
-        t0 = time.perf_counter(); ref, rows = run_merge(b)
+    if stage in VARIANTS:
+        t0 = time.perf_counter(); ref, rows = run_variants(b, stage)
         for r in rows: print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()}, flush=True)
         atomic_write_json(path, dict(stage=stage, benchmark=name, seed=seed, ref=ref, rows=rows,
                                      seconds=time.perf_counter() - t0))
@@ -478,52 +487,60 @@ def run_benchmark(stage, name, seed):
                                  seconds=time.perf_counter() - t0))
     return True
 
-def heldout_summary(df):
-    """The held-out rows of stage `merge` as the README shows them: per benchmark, the pseudo-group count per seed,
-    mean `proxy_dfr_gain`, and test WGA mean ± std over seeds; and, over all runs, how often `evidence` is above, equal
-    to (within 0.05) or below `none`, and how many runs of each rule are more than 2 points below class balance."""
+def heldout_summary(df, key="merge"):
+    """The held-out rows of comparison stage `key` as the README shows them: per benchmark, the pseudo-group count per
+    seed, mean `proxy_dfr_gain`, and test WGA mean ± std over seeds, for each value of `VARIANTS[key]`; and, over all
+    runs, how often each other value is above, equal to (within 0.05) or below the first, and how many runs of each
+    value are more than 2 points below class balance."""
     import pandas as pd
+    vals = VARIANTS[key]; base, alts = vals[0], vals[1:]
     ms = lambda v: f"{v.mean():.1f} ± {v.std():.1f}"
-    w = df.pivot_table(index=["benchmark", "seed"], columns="merge", values=["dfr_exmap", "n_groups", "proxy_dfr_gain"])
-    ref = df[df["merge"] == "none"].set_index(["benchmark", "seed"])[["dfr_class", "dfr_true"]]
+    w = df.pivot_table(index=["benchmark", "seed"], columns=key, values=["dfr_exmap", "n_groups", "proxy_dfr_gain"])
+    ref = df[df[key] == base].set_index(["benchmark", "seed"])[["dfr_class", "dfr_true"]]
     rows = {}
     for bname, g in w.groupby(level="benchmark"):
         r = ref.loc[bname]
         rows[bname.replace("heldout_", "")] = {
-            "pseudo-groups: none ; evidence": " ; ".join("/".join(str(int(v)) for v in g["n_groups", m]) for m in ("none", "evidence")),
-            "proxy_dfr_gain none / evidence": " / ".join(f"{g['proxy_dfr_gain', m].mean():.1f}" for m in ("none", "evidence")),
-            "class balance": ms(r.dfr_class), "none": ms(g["dfr_exmap", "none"]), "evidence": ms(g["dfr_exmap", "evidence"]),
-            "true groups": ms(r.dfr_true)}
+            f"pseudo-groups: {' ; '.join(vals)}": " ; ".join("/".join(str(int(v)) for v in g["n_groups", m]) for m in vals),
+            f"proxy_dfr_gain {' / '.join(vals)}": " / ".join(f"{g['proxy_dfr_gain', m].mean():.1f}" for m in vals),
+            "class balance": ms(r.dfr_class), **{m: ms(g["dfr_exmap", m]) for m in vals}, "true groups": ms(r.dfr_true)}
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("held-out benchmark")
-    d = w["dfr_exmap", "evidence"] - w["dfr_exmap", "none"]
-    counts = dict(runs=int(len(d)), evidence_higher=int((d >= 0.05).sum()), equal=int((d.abs() < 0.05).sum()),
-                  evidence_lower=int((d <= -0.05).sum()),
-                  **{f"mean_{k}": round(float(v), 1) for k, v in dict(
-                      class_balance=ref.dfr_class.mean(), none=w["dfr_exmap", "none"].mean(),
-                      evidence=w["dfr_exmap", "evidence"].mean(), true_groups=ref.dfr_true.mean()).items()},
-                  **{f"below_class_by_2_{m}": int((w["dfr_exmap", m] < ref.dfr_class - 2).sum()) for m in ("none", "evidence")})
+    counts = dict(runs=int(len(w)))
+    for alt in alts:
+        d = w["dfr_exmap", alt] - w["dfr_exmap", base]
+        counts.update({f"{alt}_higher": int((d >= 0.05).sum()), "equal" if len(alts) == 1 else f"{alt}_equal": int((d.abs() < 0.05).sum()),
+                       f"{alt}_lower": int((d <= -0.05).sum())})
+    counts.update({f"mean_{k}": round(float(v), 1) for k, v in dict(
+        class_balance=ref.dfr_class.mean(), **{m: w["dfr_exmap", m].mean() for m in vals}, true_groups=ref.dfr_true.mean()).items()})
+    counts.update({f"below_class_by_2_{m}": int((w["dfr_exmap", m] < ref.dfr_class - 2).sum()) for m in vals})
     return table, counts
 
 def merge(stage, seed=0):
     "Choose by the label-free criterion over every benchmark done; write results/defaults_study/<stage>.json."
-    files = sorted((OUT/stage).glob("*_seed*.json" if stage == "merge" else f"*_seed{seed}.json"))  # merge: every seed
+    files = sorted((OUT/stage).glob("*_seed*.json" if stage in VARIANTS else f"*_seed{seed}.json"))  # comparisons: every seed
     rs = [json.loads(f.read_text()) for f in files]
     if stage == "final":
         atomic_write_json(OUT/"final.json", dict(stage=stage, benchmarks=[x["benchmark"] for x in rs],
                                                  rows=[r for x in rs for r in x["rows"]]))
         return
     rows = [r for x in rs for r in x["rows"]]; refs = [x["ref"] for x in rs]
-    if stage == "merge":  # a report: the label-free criteria cannot decide this one (see run_merge)
+    if stage in VARIANTS:  # merge: a report (the label-free criteria cannot decide it); others: VARIANT_CRITERION
         import pandas as pd
         df = pd.DataFrame(rows); df["heldout"] = df.benchmark.isin(HELDOUT)
-        means = df.groupby(["heldout", "merge"])[["proxy_gain", "proxy_dfr_gain", "dfr_exmap", "dfr_class", "dfr_true"]].mean()  # over benchmarks and seeds
-        table, counts = heldout_summary(df[df.heldout])
-        atomic_write_json(OUT/"merge.json", dict(stage=stage, benchmarks=sorted({x["benchmark"] for x in rs}), heldout=HELDOUT,
-                                                 heldout_table=table.reset_index().to_dict("records"), heldout_counts=counts,
-                                                 seeds={b: sorted(x["seed"] for x in rs if x["benchmark"] == b) for b in sorted({x["benchmark"] for x in rs})},
-                                                 refs=refs, rows=rows, decision=MERGE_DECISION,
-                                                 means=[dict(heldout=bool(h), merge=m, **{k: float(v) for k, v in r.items()})
-                                                        for (h, m), r in means.iterrows()]))
+        means = df.groupby(["heldout", stage])[["proxy_gain", "proxy_dfr_gain", "dfr_exmap", "dfr_class", "dfr_true"]].mean()  # over benchmarks and seeds
+        table, counts = heldout_summary(df[df.heldout], stage)
+        out = dict(stage=stage, benchmarks=sorted({x["benchmark"] for x in rs}), heldout=HELDOUT,
+                   heldout_table=table.reset_index().to_dict("records"), heldout_counts=counts,
+                   seeds={b: sorted(x["seed"] for x in rs if x["benchmark"] == b) for b in sorted({x["benchmark"] for x in rs})},
+                   refs=refs, rows=rows)
+        if stage == "merge": out["decision"] = MERGE_DECISION
+        else:  # the declared criterion, on the study's benchmarks at seed 0 only
+            crit = df[~df.heldout & (df.seed == 0)].groupby(stage, sort=False).proxy_gain.mean().sort_values(ascending=False)
+            out.update(criterion=VARIANT_CRITERION[stage], chosen={stage: crit.index[0]},
+                       ranking=[{stage: k, "score": float(v)} for k, v in crit.items()])
+            print("criterion:", VARIANT_CRITERION[stage]); print(crit.round(2).to_string()); print("chosen:", out["chosen"])
+        out["means"] = [dict(heldout=bool(h), **{stage: m}, **{k: float(v) for k, v in r.items()}) for (h, m), r in means.iterrows()]
+        atomic_write_json(OUT/f"{stage}.json", out)
         print(means.round(2).to_string()); print(table.to_markdown()); print(counts); return
     keys = KEYS[stage]; best, ranking = choose(rows, keys, stage=stage)
     chosen = {**given(stage), **best}
@@ -535,7 +552,7 @@ def merge(stage, seed=0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stage", default="explain", choices=STAGES + ["final", "merge"])
+    ap.add_argument("--stage", default="explain", choices=STAGES + ["final", *VARIANTS])
     ap.add_argument("--benchmarks", nargs="*", default=None, help="default: the study's benchmarks (stage merge: and the held-out ones)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--erm-only", action="store_true", help="only train (cache) the benchmarks' ERMs")
@@ -543,7 +560,7 @@ def main():
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
     if a.list: print("\n".join(BENCHMARKS + HELDOUT)); return
-    if a.benchmarks is None: a.benchmarks = BENCHMARKS + HELDOUT if a.stage == "merge" else BENCHMARKS
+    if a.benchmarks is None: a.benchmarks = BENCHMARKS + HELDOUT if a.stage in VARIANTS else BENCHMARKS
     torch.set_num_threads(1); warnings.filterwarnings("ignore")
     if a.erm_only:
         for n in a.benchmarks:
