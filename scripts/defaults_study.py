@@ -487,16 +487,17 @@ def run_benchmark(stage, name, seed):
                                  seconds=time.perf_counter() - t0))
     return True
 
-def heldout_summary(df, key="merge"):
-    """The held-out rows of comparison stage `key` as the README shows them: per benchmark, the pseudo-group count per
-    seed, mean `proxy_dfr_gain`, and test WGA mean ± std over seeds, for each value of `VARIANTS[key]`; and, over all
-    runs, how often each other value is above, equal to (within 0.05) or below the first, and how many runs of each
-    value are more than 2 points below class balance."""
+def comparison_summary(df, key="merge", index_name="held-out benchmark"):
+    """Rows of comparison stage `key` (the held-out ones, or the study's) as the README shows them: per benchmark, the
+    pseudo-group count per seed, mean `proxy_dfr_gain`, and test WGA mean ± std over seeds, for each value of
+    `VARIANTS[key]`; and, over all runs, how often each other value is above, equal to (within 0.05) or below the
+    first, and how many runs of each value are more than 2 points below class balance and within 3 points of the
+    true groups."""
     import pandas as pd
     vals = VARIANTS[key]; base, alts = vals[0], vals[1:]
     ms = lambda v: f"{v.mean():.1f} ± {v.std():.1f}"
     w = df.pivot_table(index=["benchmark", "seed"], columns=key, values=["dfr_exmap", "n_groups", "proxy_dfr_gain"])
-    ref = df[df[key] == base].set_index(["benchmark", "seed"])[["dfr_class", "dfr_true"]]
+    ref = df[df[key] == base].set_index(["benchmark", "seed"])[["dfr_class", "dfr_true"]].reindex(w.index)  # w's order
     rows = {}
     for bname, g in w.groupby(level="benchmark"):
         r = ref.loc[bname]
@@ -504,7 +505,7 @@ def heldout_summary(df, key="merge"):
             f"pseudo-groups: {' ; '.join(vals)}": " ; ".join("/".join(str(int(v)) for v in g["n_groups", m]) for m in vals),
             f"proxy_dfr_gain {' / '.join(vals)}": " / ".join(f"{g['proxy_dfr_gain', m].mean():.1f}" for m in vals),
             "class balance": ms(r.dfr_class), **{m: ms(g["dfr_exmap", m]) for m in vals}, "true groups": ms(r.dfr_true)}
-    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("held-out benchmark")
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis(index_name)
     counts = dict(runs=int(len(w)))
     for alt in alts:
         d = w["dfr_exmap", alt] - w["dfr_exmap", base]
@@ -513,6 +514,7 @@ def heldout_summary(df, key="merge"):
     counts.update({f"mean_{k}": round(float(v), 1) for k, v in dict(
         class_balance=ref.dfr_class.mean(), **{m: w["dfr_exmap", m].mean() for m in vals}, true_groups=ref.dfr_true.mean()).items()})
     counts.update({f"below_class_by_2_{m}": int((w["dfr_exmap", m] < ref.dfr_class - 2).sum()) for m in vals})
+    counts.update({f"within_3_of_true_{m}": int((w["dfr_exmap", m] >= ref.dfr_true - 3).sum()) for m in vals})
     return table, counts
 
 def merge(stage, seed=0):
@@ -528,20 +530,27 @@ def merge(stage, seed=0):
         import pandas as pd
         df = pd.DataFrame(rows); df["heldout"] = df.benchmark.isin(HELDOUT)
         means = df.groupby(["heldout", stage])[["proxy_gain", "proxy_dfr_gain", "dfr_exmap", "dfr_class", "dfr_true"]].mean()  # over benchmarks and seeds
-        table, counts = heldout_summary(df[df.heldout], stage)
+        table, counts = comparison_summary(df[df.heldout], stage)
+        study_table, study_counts = comparison_summary(df[~df.heldout], stage, "study benchmark")
         out = dict(stage=stage, benchmarks=sorted({x["benchmark"] for x in rs}), heldout=HELDOUT,
                    heldout_table=table.reset_index().to_dict("records"), heldout_counts=counts,
+                   study_table=study_table.reset_index().to_dict("records"), study_counts=study_counts,
                    seeds={b: sorted(x["seed"] for x in rs if x["benchmark"] == b) for b in sorted({x["benchmark"] for x in rs})},
                    refs=refs, rows=rows)
         if stage == "merge": out["decision"] = MERGE_DECISION
         else:  # the declared criterion, on the study's benchmarks at seed 0 only
-            crit = df[~df.heldout & (df.seed == 0)].groupby(stage, sort=False).proxy_gain.mean().sort_values(ascending=False)
+            seed0 = df[~df.heldout & (df.seed == 0)].groupby(stage, sort=False)[["proxy_gain", "proxy_dfr_gain", "dfr_exmap"]].mean()
+            crit = seed0.proxy_gain.sort_values(ascending=False)
             out.update(criterion=VARIANT_CRITERION[stage], chosen={stage: crit.index[0]},
                        ranking=[{stage: k, "score": float(v)} for k, v in crit.items()])
-            print("criterion:", VARIANT_CRITERION[stage]); print(crit.round(2).to_string()); print("chosen:", out["chosen"])
+            print("criterion:", VARIANT_CRITERION[stage]); print(seed0.loc[crit.index].round(2).to_string())
+            print("chosen:", out["chosen"])
         out["means"] = [dict(heldout=bool(h), **{stage: m}, **{k: float(v) for k, v in r.items()}) for (h, m), r in means.iterrows()]
         atomic_write_json(OUT/f"{stage}.json", out)
-        print(means.round(2).to_string()); print(table.to_markdown()); print(counts); return
+        print(means.round(2).to_string())
+        for name, t, c in (("held-out", table, counts), ("study", study_table, study_counts)):
+            print(f"{name} benchmarks:"); print(t.to_markdown()); print(c)
+        return
     keys = KEYS[stage]; best, ranking = choose(rows, keys, stage=stage)
     chosen = {**given(stage), **best}
     atomic_write_json(OUT/f"{stage}.json", dict(stage=stage, benchmarks=[x["benchmark"] for x in rs], refs=refs, rows=rows,
