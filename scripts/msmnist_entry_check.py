@@ -1,22 +1,25 @@
 """Multi-shortcut MNIST through the entry point: `exmap_pseudo_groups` (fallback check, merge="none" and "evidence")
 against what `nbs/21_msmnist.ipynb` reports (it calls `ExMapClusterer` directly). Uses the cached ERMs and heatmaps of
-`make msmnist` (full size); prints the pseudo-group count and DFR test WGA per seed.
+`make msmnist` (full size), with the settings each run wrote to its results JSON; prints the pseudo-group count and
+DFR test WGA per seed.
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/msmnist_entry_check.py exmap 0 1 2    # the biased validation set
     OMP_NUM_THREADS=1 .venv/bin/python scripts/msmnist_entry_check.py wam 0 1 2      # the balanced one
 """
-import sys, tempfile
+import json, sys, tempfile
 import torch
-from exmap.experiment import experiment_setup
+from exmap.experiment import experiment_setup, project_root
 from exmap.dfr import exmap_pseudo_groups
+
+RUNS = {"exmap": "msmnist_valexmap", "wam": "msmnist"}  # validation variant -> the results folder of its table
 
 def main(val_variant="exmap", *seeds):
     torch.set_num_threads(1); tmp = tempfile.mkdtemp()
     for seed in [int(s) for s in seeds] or [0]:
-        s = experiment_setup("msmnist", seed=seed, smoke=False,  # the settings of nbs/21_msmnist.ipynb's full runs
-                             data=dict(p_train=0.95, val_variant=val_variant, p_val=None, p_test=0.5, bg_style="color", noise=0.3),
-                             erm=dict(model="cnn", epochs=5, lr=1e-3, batch_size=128),
-                             dfr=dict(n_models=20, n_tune_splits=5, min_group_size=6),
+        st = json.loads((project_root()/"results"/RUNS[val_variant]/f"seed{seed}.json").read_text())["settings"]
+        s = experiment_setup("msmnist", seed=seed, smoke=False,  # the settings of the run the table reports
+                             data={k: v for k, v in st["data"].items() if k not in ("name", "seed", "n_train", "n_val", "n_test")},
+                             erm={k: st[k] for k in ("model", "epochs", "lr", "batch_size")}, dfr=st["dfr"],
                              run_name="_entry_check", out_dir=tmp, fig_dir=tmp, cache_dir="cache")
         H = s.heatmaps("exmap"); out = {}
         for m in ("none", "evidence"):
