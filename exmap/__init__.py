@@ -6,6 +6,7 @@ Modules:
 - `exmap.george`: GEORGE group inference (Sohoni et al., NeurIPS 2020): cluster the penultimate features of each class; the clusters paired with the class are pseudo-groups, in the same form as ExMap's. Plus the controls that tell whether any pseudo-groups help: random pseudo-groups of the same sizes, and class balance only.
 - `exmap.jtt`: Just Train Twice (Liu et al., ICML 2021): train ERM briefly, upsample the training samples it gets wrong, train again; choose (T, lambda, checkpoint) on the validation set by true groups (JTT), ExMap pseudo-groups (JTT+ExMap) or mean accuracy (unsupervised JTT).
 - `exmap.multishortcut`: Datasets with two shortcuts at once: an offline multi-shortcut MNIST benchmark, a loader for UrbanCars in the Whac-A-Mole layout.
+- `exmap.pipeline`: ExMap end to end: heatmaps of the validation images -> prepared maps -> clusters -> pseudo-groups, pooled by minority evidence, with a label-free check that falls back to class balance when nothing was found.
 - `exmap.strategy`: One slot for groups: group-inference methods by name (`infer_groups`) on one side, group-robustness strategies with `fit(X, y, groups)` / `predict(X)` on the other, so that any pseudo-groups reach any strategy.
 - `exmap.suite`: A suite of shortcut benchmarks built offline from MNIST: colour, a small patch, a background texture, a co-occurring object and a 5-class task, each at two correlation strengths, with masks of the digit and the shortcut."""
 

@@ -16,9 +16,10 @@ from .data import GroupDataset
 from .cluster import ExMapClusterer, make_pseudo_groups
 from .george import GEORGE, random_pseudo_groups, class_only_groups
 from .dfr import DFR
+from .pipeline import EXMAP_DEFAULTS, exmap_groups
 from .jtt import JTT
 from .dro import GroupDRO, CVaRDRO, LfF, check_groups
-from .train import extract_features
+from .train import extract_features, predict
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'GROUP_INFERENCE', 'GroupStrategy', 'DFRStrategy', 'JTTStrategy', 'GroupDROStrategy', 'CVaRStrategy',
@@ -130,7 +131,7 @@ def get_strategy(name: str, # a key of `STRATEGIES`
 GROUP_INFERENCE: dict[str, Callable] = {}
 
 def register_group_inference(name: str):
-    "Decorator: register `fn(y, inputs, random_state, **params) -> ids` as `name`; `inputs` holds heatmaps, features, groups, like."
+    "Decorator: register `fn(y, inputs, random_state, **params) -> ids` as `name`; `inputs` holds the arrays given."
     def deco(fn):
         GROUP_INFERENCE[name] = fn
         return fn
@@ -143,8 +144,13 @@ def _need(name, inputs, what):
 
 @register_group_inference("exmap")
 def _exmap(y, inputs, random_state=0, **params):
+    return exmap_groups(_need("exmap", inputs, "heatmaps"), y, inputs.get("logits"), features=inputs.get("features"),
+                        random_state=random_state, **params)[0]
+
+@register_group_inference("exmap_clusters")
+def _exmap_clusters(y, inputs, random_state=0, **params):
     return ExMapClusterer(**{"mode": "global", "random_state": random_state, **params}).fit_predict(
-        _need("exmap", inputs, "heatmaps"), y)
+        _need("exmap_clusters", inputs, "heatmaps"), y)
 
 @register_group_inference("exmap_local")
 def _exmap_local(y, inputs, random_state=0, **params):
@@ -167,7 +173,8 @@ def _classes(y, inputs, random_state=0, **params): return class_only_groups(y)
 
 def infer_groups(name: str,       # a key of `GROUP_INFERENCE`
                  y,               # class labels (N,)
-                 heatmaps=None,   # prepared heatmaps (N, D), for "exmap" / "exmap_local"
+                 heatmaps=None,   # heatmaps: raw (N, C, H, W) or prepared (N, D) for "exmap"; prepared for the others
+                 logits=None,     # the ERM model's logits (N, n_classes), for "exmap" (its check and pooling)
                  features=None,   # features (N, D), for "george"
                  groups=None,     # true groups (N,), for "true"
                  like=None,       # pseudo-groups whose sizes "random" copies
@@ -177,9 +184,9 @@ def infer_groups(name: str,       # a key of `GROUP_INFERENCE`
     "Pseudo-group ids 0..G-1 (ordered by class, then cluster) from the group-inference method `name`."
     check_choice(name, GROUP_INFERENCE, "group-inference method")
     y = to_numpy(y).ravel()
-    check_same_length(y=y, heatmaps=heatmaps, features=features, groups=groups, like=like)
+    check_same_length(y=y, heatmaps=heatmaps, logits=logits, features=features, groups=groups, like=like)
     if len(y) == 0: raise ValueError("y is empty: pass at least one sample.")
-    inputs = dict(heatmaps=heatmaps, features=features, groups=groups, like=like)
+    inputs = dict(heatmaps=heatmaps, logits=logits, features=features, groups=groups, like=like)
     pseudo = GROUP_INFERENCE[name](y, inputs, random_state, **(params or {}))
     return make_pseudo_groups(y, pseudo)
 
@@ -190,10 +197,10 @@ def infer_training_groups(name: str,               # "exmap", "exmap_local", "ge
                           *,
                           heatmap_size: int | None = 14, # heatmaps average-pooled to this size before clustering
                           channels: bool = True,   # keep the heatmaps' colour channels
-                          composite: str | None = None, # LRP composite; None: `compute_heatmaps`' default
+                          composite: str | None = None, # LRP composite; None: `EXMAP_DEFAULTS["explainer"]`
                           heatmaps=None,           # precomputed heatmaps (N, C, H, W) of `train.x`, to skip LRP
                           random_state=0,
-                          params: dict | None = None, # parameters of the clustering estimator
+                          params: dict | None = None, # ExMap settings ("exmap") or the clustering estimator's parameters
                           device=None, progress: bool = False,
                          ) -> np.ndarray:
     "Pseudo-groups of the training set, inferred the same way as on validation (heatmaps or features of `model`)."
@@ -202,11 +209,13 @@ def infer_training_groups(name: str,               # "exmap", "exmap_local", "ge
     y, inputs = train.y.numpy(), {}
     if name.startswith("exmap"):
         from exmap.lrp import compute_heatmaps, prepare_heatmaps
-        if heatmaps is None:
-            kw = dict(device=device, progress=progress) | ({} if composite is None else dict(composite=composite))
-            heatmaps = compute_heatmaps(model, train.x, **kw)[0]
+        explainer = composite or EXMAP_DEFAULTS["explainer"]
+        if heatmaps is None: heatmaps = compute_heatmaps(model, train.x, explainer, device=device, progress=progress)[0]
         check_same_length(heatmaps=heatmaps, train=y)
-        inputs["heatmaps"] = prepare_heatmaps(heatmaps, size=heatmap_size, channels=channels)
+        if name == "exmap":  # the pipeline, prepared with its settings, checked against the model's logits
+            inputs.update(heatmaps=heatmaps, logits=predict(model, train.x, device=device))
+            params = dict(size=heatmap_size, channels=channels, explainer=explainer) | (params or {})
+        else: inputs["heatmaps"] = prepare_heatmaps(heatmaps, size=heatmap_size, channels=channels)
     elif name == "george": inputs["features"] = extract_features(model, train.x, device=device)
     elif name == "true": inputs["groups"] = train.g
     return infer_groups(name, y, **inputs, random_state=random_state, params=params)
