@@ -31,7 +31,7 @@ __all__ = ['COMPOSITE_NAMES', 'CANONIZERS', 'FAST_COMPOSITES', 'ENGINES', 'Symme
 
 # %% ../nbs/04_lrp.ipynb #ac33abad
 class SymmetricGamma(BasicHook):
-    "LRP-gamma for inputs and weights of either sign: at each output the larger side (positive or negative contributions) gets weight 1 + `gamma`."
+    "LRP-gamma for inputs and weights of either sign: the larger side of each output's contributions gets 1 + `gamma`."
     def __init__(self, gamma: float = 4.,     # how much the dominant side is favoured (0: LRP-0)
                  stabilizer: float = 1e-6):   # added to denominators, with their sign
         if not gamma >= 0: raise ValueError(f"gamma={gamma} must be a number >= 0.")
@@ -63,7 +63,7 @@ def get_canonizers(model: nn.Module, name: str = "auto") -> list:
     if name == "auto": name = "resnet" if isinstance(model, torchvision.models.ResNet) else "sequential_bn"
     return CANONIZERS[name]()
 
-def get_composite(name: str = "exmap", # see `COMPOSITE_NAMES`: "exmap" (EpsilonPlus), "exmap_authors", "gradient", ...
+def get_composite(name: str = "exmap", # see `COMPOSITE_NAMES`: "exmap" (EpsilonPlus), "exmap_authors", ...
                   model: nn.Module | None = None, canonizer: str = "auto",
                   low: float = 0., high: float = 1., # input range, for the `epsilon_gamma_box` preset's first layer
                   gamma: float = 4.,   # "exmap_authors": the symmetric gamma of its convolutions
@@ -78,7 +78,7 @@ def get_composite(name: str = "exmap", # see `COMPOSITE_NAMES`: "exmap" (Epsilon
     if name == "epsilon_gamma_box": return cls(low=low, high=high, canonizers=canonizers)
     return cls(canonizers=canonizers)
 
-# %% ../nbs/04_lrp.ipynb #36d48a85
+# %% ../nbs/04_lrp.ipynb #da74bc73
 class _NoFastPath(ValueError): "The fast LRP engine does not cover this model or setting (the message says why)."
 
 def _stabilize(z, eps):
@@ -86,13 +86,13 @@ def _stabilize(z, eps):
     return z + torch.where(z >= 0, z.new_tensor(eps), z.new_tensor(-eps))
 
 class _Op:
-    "One step of the fast LRP pass: `forward(x) -> (y, saved)`, `backward(relevance, saved) -> relevance`; the default is the identity (zennit's Pass)."
-    def nonneg(self, nonneg_in: bool) -> bool: return nonneg_in  # outputs >= 0 whenever inputs are (set up once, at build)
+    "One step of the fast pass: `forward(x) -> (y, saved)`, `backward(r, saved) -> r`; by default the identity."
+    def nonneg(self, nonneg_in: bool) -> bool: return nonneg_in  # outputs >= 0 whenever inputs are (set at build)
     def forward(self, x): return x, None
     def backward(self, r, saved): return r
 
 class _MergedBN(_Op):
-    "A BatchNorm folded into the layer before it: zennit's canonized model still divides by sqrt(1 + eps); relevance passes."
+    "A BatchNorm folded into the layer before: zennit's canonized model still divides by sqrt(1 + eps)."
     def __init__(self, bn):
         self.eps, self.one, self.zero = bn.eps, torch.ones_like(bn.running_var), torch.zeros_like(bn.running_mean)
     def forward(self, x): return F.batch_norm(x, self.zero, self.one, self.one, self.zero, False, 0., self.eps), None
@@ -112,8 +112,9 @@ class _Grad(_Op):
             xi = x.detach().requires_grad_(True)
             return torch.autograd.grad(self.m(xi), xi, r)[0]
 
+# %% ../nbs/04_lrp.ipynb #0fba67c4
 class _MaxPool(_Op):
-    "Max-pooling: relevance follows the gradient (to each window's maximum), with the indices kept from the forward pass."
+    "Max-pooling: relevance follows the gradient (to each window's maximum), indices kept from the forward pass."
     def __init__(self, m):
         self.kw = [m.kernel_size, m.stride or m.kernel_size, m.padding, m.dilation]; self.ceil = m.ceil_mode
     def forward(self, x):
@@ -133,6 +134,7 @@ class _Norm(_Op):
             xi = x.detach().requires_grad_(True); y = self.m(xi)
             return x * torch.autograd.grad(y, xi, r / _stabilize(y.detach(), self.eps))[0]
 
+# %% ../nbs/04_lrp.ipynb #5ae44c07
 def _merge(w, b, bn):
     "zennit's MergeBatchNorm arithmetic: the BatchNorm's scale and shift folded into a weight and bias."
     scale = bn.weight.detach() / (bn.running_var + bn.eps) ** .5
@@ -160,8 +162,9 @@ class _Conv(_Op):
         s = r / _stabilize(F.conv2d(xp, self.wp, self.bp, **self.kw) + F.conv2d(xn, self.wn, None, **self.kw), self.eps)
         return xp * gin(self.wp, s) + xn * gin(self.wn, s)
 
+# %% ../nbs/04_lrp.ipynb #40205759
 class _SymGammaConv(_Conv):
-    "Conv2d (BatchNorm folded in) with `SymmetricGamma`: per output, the larger side of z+ and z- gets weight 1 + gamma."
+    "Conv2d (BatchNorm folded in) with `SymmetricGamma`: per output, the larger of z+ and z- gets weight 1 + gamma."
     def __init__(self, conv, bn, eps, gamma):
         super().__init__(conv, bn, eps)
         self.gamma, self.wn, self.bneg = gamma, self.w.clamp(max=0), None if self.b is None else self.b.clamp(max=0)
@@ -186,12 +189,13 @@ class _SymGammaConv(_Conv):
         ar, br = a * r, b * r
         return xp * gin(self.wp, ar) + xn * gin(self.wn, ar) + xp * gin(self.wn, br) + xn * gin(self.wp, br)
 
+# %% ../nbs/04_lrp.ipynb #9e288603
 class _Dense(_Op):
     "nn.Linear (BatchNorm folded in) with LRP-epsilon: `x * (r / stab(z)) @ W`."
     def __init__(self, lin, bn, eps):
         w, b = lin.weight.detach(), None if lin.bias is None else lin.bias.detach()
         self.w, self.b = _merge(w, b, bn) if bn is not None else (w, b)
-        self.eps, self.m = eps, lin if bn is None else None  # not folded: runs as itself (e.g. the last layer's hooks fire)
+        self.eps, self.m = eps, lin if bn is None else None  # not folded: runs as itself (the last layer's hooks fire)
     def nonneg(self, nonneg_in): return False
     def forward(self, x): return (self.m(x) if self.m is not None else F.linear(x, self.w, self.b)), x
     def backward(self, r, x): return x * ((r / _stabilize(F.linear(x, self.w, self.b), self.eps)) @ self.w)
@@ -212,8 +216,9 @@ class _Chain(_Op):
         return r
 
 class _Residual(_Op):
-    "A torchvision ResNet block as zennit's ResNet canonizer sees it: `act(shortcut(x) + main(x))`, the sum with the Norm rule."
-    def __init__(self, main, shortcut, act, eps): self.main, self.shortcut, self.act, self.eps = main, shortcut, act, eps
+    "A torchvision ResNet block as zennit's ResNet canonizer sees it: `act(shortcut(x) + main(x))`, the sum with Norm."
+    def __init__(self, main, shortcut, act, eps):
+        self.main, self.shortcut, self.act, self.eps = main, shortcut, act, eps
     def nonneg(self, nonneg_in):
         self.main.nonneg(nonneg_in)
         if self.shortcut is not None: self.shortcut.nonneg(nonneg_in)
@@ -244,7 +249,8 @@ class _Builder:
     def leaf(self, m):
         if type(m) is nn.Conv2d:
             if m.padding_mode != "zeros" or isinstance(m.padding, str):
-                raise _NoFastPath(f"{m} pads with {m.padding_mode!r}/{m.padding!r}; the fast engine knows numeric zero padding")
+                raise _NoFastPath(f"{m} pads with {m.padding_mode!r}/{m.padding!r}; "
+                                  "the fast engine knows numeric zero padding")
             if self.gamma is None: return _Conv(m, self.pairs.get(id(m)), self.stab)
             return _SymGammaConv(m, self.pairs.get(id(m)), self.stab, self.gamma)
         if type(m) is nn.Linear: return _Dense(m, self.pairs.get(id(m)), self.eps)
@@ -266,8 +272,10 @@ class _Builder:
         raise _NoFastPath(f"{type(m).__name__} inside the model is neither a single layer nor an nn.Sequential")
 
     def block(self, b):
-        if not isinstance(b, (BasicBlock, Bottleneck)): raise _NoFastPath(f"{type(b).__name__} is not a torchvision ResNet block")
-        names = ["conv1", "bn1", "relu", "conv2", "bn2"] + (["relu", "conv3", "bn3"] if isinstance(b, Bottleneck) else [])
+        if not isinstance(b, (BasicBlock, Bottleneck)):
+            raise _NoFastPath(f"{type(b).__name__} is not a torchvision ResNet block")
+        names = ["conv1", "bn1", "relu", "conv2", "bn2"]
+        if isinstance(b, Bottleneck): names += ["relu", "conv3", "bn3"]
         main = _Chain([self.chain(getattr(b, n)) for n in names])
         return _Residual(main, None if b.downsample is None else self.chain(b.downsample), self.leaf(b.relu), self.stab)
 
@@ -276,8 +284,9 @@ class _Builder:
         blocks = [self.block(b) for n in ["layer1", "layer2", "layer3", "layer4"] for b in getattr(m, n)]
         return _Chain(stem + blocks + [self.chain(m.avgpool), _Grad(nn.Flatten()), self.chain(m.fc)])
 
+# %% ../nbs/04_lrp.ipynb #a3867c10
 def _fast_plan(model, canonizer: str, epsilon: float, stabilizer: float, gamma: float | None) -> _Op:
-    "Fast LRP steps for `model`: z+ on convolutions (gamma=None) or `SymmetricGamma(gamma)`; `_NoFastPath` says why not."
+    "Fast LRP steps for `model`: z+ on convolutions (gamma=None) or `SymmetricGamma(gamma)`; else `_NoFastPath`."
     check_choice(canonizer, CANONIZERS, "canonizer")
     if isinstance(model, ResNet):
         if type(model).forward is not ResNet.forward or type(model)._forward_impl is not ResNet._forward_impl:
@@ -286,10 +295,11 @@ def _fast_plan(model, canonizer: str, epsilon: float, stabilizer: float, gamma: 
             raise _NoFastPath(f"canonizer={canonizer!r} on a ResNet: the fast engine follows the ResNet canonizer")
         plan = _Builder(model, True, epsilon, stabilizer, gamma).resnet(model)
     else:
-        b = _Builder(model, canonizer != "none", epsilon, stabilizer, gamma)  # "resnet" on a chain only merges BatchNorm
+        b = _Builder(model, canonizer != "none", epsilon, stabilizer, gamma)  # "resnet" on a chain: BatchNorm merged
         if type(model) is nn.Sequential: plan = b.chain(model)
         elif type(model) is SmallCNN: plan = _Chain([b.chain(model.features), b.chain(model.fc)])
-        else: raise _NoFastPath(f"{type(model).__name__}: the fast engine knows torchvision ResNets, nn.Sequential and SmallCNN")
+        else: raise _NoFastPath(f"{type(model).__name__}: the fast engine knows torchvision ResNets, "
+                                "nn.Sequential and SmallCNN")
     plan.nonneg(False)  # the input may be negative
     return plan
 
@@ -297,10 +307,10 @@ def _fast_plan(model, canonizer: str, epsilon: float, stabilizer: float, gamma: 
 FAST_COMPOSITES = ["exmap", "epsilon_plus", "exmap_authors"]
 
 class FastLRP:
-    "The composites \"exmap\" (zennit's `EpsilonPlus`) and \"exmap_authors\" with their canonizers, as explicit passes with modified weights."
-    def __init__(self, model: nn.Module,    # a torchvision ResNet, an nn.Sequential or a `SmallCNN`; explained in eval mode
+    "The composites \"exmap\" (`EpsilonPlus`) and \"exmap_authors\" with their canonizers, as explicit passes."
+    def __init__(self, model: nn.Module,    # a torchvision ResNet, nn.Sequential or `SmallCNN`; explained in eval mode
                  composite: str = "exmap",  # one of `FAST_COMPOSITES`
-                 canonizer: str = "auto",   # as in `get_canonizers`: "auto" (or the one it picks), or "none" for non-ResNets
+                 canonizer: str = "auto",   # as in `get_canonizers`: "auto" (or its pick), or "none" for non-ResNets
                  epsilon: float = 1e-6,     # LRP-epsilon of dense layers (the zennit composites' default)
                  stabilizer: float = 1e-6,  # added to the other rules' denominators (the zennit composites' default)
                  gamma: float = 4.,         # "exmap_authors": the symmetric gamma of its convolutions
@@ -361,7 +371,8 @@ def compute_heatmaps(model: nn.Module,
         if len(target) != len(x): raise ValueError(f"Lengths differ: x has {len(x)}, target has {len(target)}.")
     device = get_device(device); model = model.to(device).eval()
     engine, fast = _pick_engine(model, composite, canonizer, engine)
-    comp = None if fast is not None else get_composite(composite, model, canonizer, low=float(x.min()), high=float(x.max()))
+    comp = (None if fast is not None else
+            get_composite(composite, model, canonizer, low=float(x.min()), high=float(x.max())))
     hw = x.shape[2:] if size is None else (size, size)
     shape = (len(x), x.shape[1], *hw)
     out = (np.lib.format.open_memmap(Path(out_path), mode="w+", dtype=np.float32, shape=shape) if out_path is not None
@@ -370,7 +381,8 @@ def compute_heatmaps(model: nn.Module,
     for p in model.parameters(): p.requires_grad_(False)  # relevance w.r.t. the input only
     try:
         with (nullcontext() if fast is not None else Gradient(model=model, composite=comp)) as attributor:
-            for i in tqdm(range(0, len(x), batch_size), desc=f"heatmaps ({composite}, {engine})", disable=not progress, leave=False):
+            for i in tqdm(range(0, len(x), batch_size), desc=f"heatmaps ({composite}, {engine})",
+                          disable=not progress, leave=False):
                 xb = x[i:i + batch_size].to(device)
                 tb = None if target is None else target[i:i + batch_size].to(device)
                 if fast is not None:
@@ -442,7 +454,8 @@ def plot_heatmaps_by_group(x,             # images (N, C, H, W) in [0, 1]
             a_img.axis("off"); a_h.axis("off")
             if c >= len(pick): continue
             img = x[pick[c]]
-            a_img.imshow(img.transpose(1, 2, 0) if img.shape[0] == 3 else img[0], cmap=None if img.shape[0] == 3 else "gray")
+            rgb = img.shape[0] == 3
+            a_img.imshow(img.transpose(1, 2, 0) if rgb else img[0], cmap=None if rgb else "gray")
             h = H[pick[c]].sum(0); v = np.abs(h).max() or 1.
             a_h.imshow(h, cmap="bwr", vmin=-v, vmax=v)
         label = names[g] if names is not None else f"group {g}"
