@@ -19,6 +19,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
+from fastcore.basics import patch
 from .core import check_same_length, check_finite, check_choice, to_numpy
 
 # %% auto #0
@@ -50,8 +51,9 @@ def pseudo_group_classes(y,      # class label of each sample (N,)
     pseudo = pseudo.astype(np.int64)
     G = int(pseudo.max()) + 1
     if pseudo.min() < 0 or len(np.unique(pseudo)) != G:
-        raise ValueError(f"pseudo-group ids must be 0..G-1 with every id used; got {len(np.unique(pseudo))} distinct ids "
-                         f"in {int(pseudo.min())}..{G - 1}. Make them with `make_pseudo_groups(y, clusters)`.")
+        raise ValueError(f"pseudo-group ids must be 0..G-1 with every id used; got {len(np.unique(pseudo))} "
+                         f"distinct ids in {int(pseudo.min())}..{G - 1}. "
+                         "Make them with `make_pseudo_groups(y, clusters)`.")
     _, yi = np.unique(y, return_inverse=True)
     pairs = np.unique(np.stack([pseudo, yi.astype(np.int64)], 1), axis=0)
     if len(pairs) != G:
@@ -67,7 +69,7 @@ def merge_small_groups(X,            # the clustered features (N, D)
                        pseudo,       # pseudo-group ids (N,), e.g. from `make_pseudo_groups`
                        min_size: int, # pseudo-groups below this many samples are merged (0 or 1: none)
                       ) -> np.ndarray:
-    "Pseudo-group ids (dense, by class then cluster) after merging groups smaller than `min_size` into the nearest group of their class."
+    "Pseudo-group ids (dense, by class then cluster) after merging groups below `min_size` into their class's nearest."
     X, y, pseudo = to_numpy(X), to_numpy(y).ravel(), to_numpy(pseudo).ravel().astype(np.int64)
     check_same_length(X=X, y=y, pseudo=pseudo)
     if int(min_size) != min_size or min_size < 0: raise ValueError(f"min_size={min_size!r}; pass a whole number >= 0.")
@@ -88,12 +90,12 @@ def merge_small_groups(X,            # the clustered features (N, D)
         sizes[h] += sizes[g]; sizes[g] = 0; target[target == g] = h
     return make_pseudo_groups(y, target[pseudo])
 
-# %% ../nbs/05_cluster.ipynb #bf0e2bb6
+# %% ../nbs/05_cluster.ipynb #323cac58
 _DENSE_MAX = 1000  # up to this many samples a dense eigendecomposition is cheaper and exact
 KNN_RULES = ("round_ln", "authors")
 
 def default_n_neighbors(n: int,               # number of samples
-                        rule: str = "authors", # "round_ln": round(ln n) others; "authors": int(ln n) counting the sample itself
+                        rule: str = "authors", # "round_ln": round(ln n) others; "authors": int(ln n) with itself
                        ) -> int:
     "Neighbours per sample (other than itself) for the kNN graph, at least 1 (2 for `round_ln`) and at most n-1."
     check_choice(rule, KNN_RULES, "kNN rule")
@@ -115,6 +117,7 @@ def knn_affinity(X,                           # features (N, D)
     A = kneighbors_graph(X, min(k, n - 1), mode="connectivity", include_self=False, n_jobs=n_jobs)
     return sparse.csr_matrix(0.5 * (A + A.T), dtype=np.float64)
 
+# %% ../nbs/05_cluster.ipynb #defcfdf6
 def _piece_eigen(L, d, m, rs, tol, solver):
     "Smallest m eigenpairs of one connected piece's normalised Laplacian L (sparse); d: its sqrt degrees."
     n = L.shape[0]
@@ -136,9 +139,9 @@ def laplacian_eigen(affinity,              # symmetric non-negative affinity (N,
                     random_state=0,        # int, RandomState or None: seeds the start vectors
                     tol: float = 1e-4,     # relative residual tolerance (eigenvalues to about 1e-4 or better)
                     *,
-                    eigen_solver: str = "arpack", # within each connected piece above 1,000 samples: "arpack" or "lobpcg"
+                    eigen_solver: str = "arpack", # in each connected piece above 1,000 samples: "arpack" or "lobpcg"
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Smallest eigenvalues (ascending, in [0, 2]; exactly one 0 per connected piece) and eigenvectors of the normalised Laplacian, and sqrt of the degrees."
+    "Smallest eigenvalues (ascending, in [0, 2]; one 0 per connected piece), eigenvectors and sqrt degrees."
     check_choice(eigen_solver, ("arpack", "lobpcg"), "eigen solver")
     A = sparse.csr_matrix(affinity, dtype=np.float64)
     n = A.shape[0]
@@ -158,6 +161,7 @@ def laplacian_eigen(affinity,              # symmetric non-negative affinity (N,
     order = np.argsort(vals, kind="stable")[:m]
     return np.clip(vals[order], 0.0, 2.0), vecs[:, order], dd
 
+# %% ../nbs/05_cluster.ipynb #1a147019
 def eigengap(eigenvalues,      # smallest Laplacian eigenvalues
              k_min: int = 2,   # smallest number of clusters allowed
              k_max: int = 10,  # largest number of clusters allowed (capped at len(eigenvalues) - 1)
@@ -181,7 +185,7 @@ def cluster_qr(vectors # embedding (N, k), e.g. the first k Laplacian eigenvecto
 
 # %% ../nbs/05_cluster.ipynb #dd39f0f8
 def _check_heatmaps(est, H, name: str = "heatmaps", reset: bool = True) -> np.ndarray:
-    "Validate heatmaps (N, D) or (N, ...) for estimator `est` (sklearn `validate_data`: sets `n_features_in_`, refuses sparse)."
+    "Validate heatmaps (N, D) or (N, ...) for `est` (sklearn `validate_data`: sets `n_features_in_`, refuses sparse)."
     if not sparse.issparse(H):
         H = to_numpy(H)
         if H.ndim < 2: raise ValueError(f"{name} must be 2-D (N, D), got shape {H.shape}. Pass one row per sample.")
@@ -199,9 +203,9 @@ def _check_k(n: int, k: int | None, what: str = "n_clusters"):
     if n < k: raise ValueError(f"{n} samples but {what}={k}: there cannot be more clusters than samples. "
                                f"Lower {what} or pass more samples.")
 
-# %% ../nbs/05_cluster.ipynb #8f437dfb
+# %% ../nbs/05_cluster.ipynb #b17b50ed
 class EigengapSpectral(ClusterMixin, BaseEstimator):
-    """Spectral clustering on a sparse kNN graph; the number of clusters from the eigengap of the same eigendecomposition.
+    """Spectral clustering on a sparse kNN graph; the number of clusters from the eigengap of the same decomposition.
 
     Attributes
     ----------
@@ -226,12 +230,12 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
                  n_neighbors: int | None = None, # kNN graph neighbours; None: `default_n_neighbors(N, knn_rule)`
                  k_min: int = 2,                 # eigengap: fewest clusters
                  k_max: int = 10,                # eigengap: most clusters (capped at N-1)
-                 n_eigen: int | None = None,     # eigenvalues to compute (capped at N); None: k_max+1 (eigengap) or n_clusters+1
+                 n_eigen: int | None = None,     # eigenvalues (capped at N); None: k_max+1 (eigengap) or n_clusters+1
                  assign: str = "cluster_qr",     # "cluster_qr" or "kmeans" (on the row-normalised embedding)
                  random_state=0,                 # int, RandomState or None: Lanczos start vector and k-means
                  n_jobs: int | None = None,      # neighbour search jobs
                  eigen_tol: float = 1e-4,        # eigensolver tolerance (see `laplacian_eigen`)
-                 knn_rule: str = "authors",     # neighbours when n_neighbors is None: "round_ln" or "authors" (`default_n_neighbors`)
+                 knn_rule: str = "authors",     # neighbours when n_neighbors is None: "round_ln" or "authors"
                  eigen_solver: str = "arpack",   # within each connected piece: "arpack" (Lanczos) or "lobpcg" (block)
                 ):
         self.n_clusters, self.n_neighbors, self.k_min, self.k_max = n_clusters, n_neighbors, k_min, k_max
@@ -244,44 +248,49 @@ class EigengapSpectral(ClusterMixin, BaseEstimator):
         need = int(self.n_clusters) if fixed else int(self.k_max) + 1
         if self.n_eigen is None: return need + fixed  # a fixed k also gets lambda_{k+1}, for plots
         if int(self.n_eigen) != self.n_eigen or self.n_eigen < need:
-            raise ValueError(f"n_eigen={self.n_eigen!r} is too small: {'n_clusters' if fixed else 'the eigengap up to k_max'} "
+            what = 'n_clusters' if fixed else 'the eigengap up to k_max'
+            raise ValueError(f"n_eigen={self.n_eigen!r} is too small: {what} "
                              f"needs {need} eigenvalues. Pass n_eigen=None (as many as needed) or at least {need}.")
         return int(self.n_eigen)
 
-    def fit(self, X, y=None):
-        "Cluster the rows of `X` (N, D); sets `labels_`, `n_clusters_`, `eigenvalues_`, `embedding_`, `affinity_`."
-        X = _check_heatmaps(self, X, "X")
-        check_choice(self.assign, ("cluster_qr", "kmeans"), "assignment")
-        check_choice(self.knn_rule, KNN_RULES, "kNN rule"); check_choice(self.eigen_solver, ("arpack", "lobpcg"), "eigen solver")
-        n = len(X)
-        _check_k(n, self.n_clusters)
-        if self.n_clusters is None:
-            if int(self.k_min) < 1 or int(self.k_max) < int(self.k_min):
-                raise ValueError(f"k_min={self.k_min}, k_max={self.k_max}; pass 1 <= k_min <= k_max.")
-            if n < self.k_min + 1:
-                raise ValueError(f"{n} samples but the eigengap needs at least k_min+1={self.k_min + 1} "
-                                 "(n_clusters=None). Pass more samples or a fixed n_clusters.")
-        m = self._n_eigen()
-        rs = check_random_state(self.random_state)
-        if self.n_clusters == 1 or n == 1:  # nothing to split
-            self.labels_, self.n_clusters_ = np.zeros(n, dtype=np.int64), 1
-            self.eigenvalues_, self.embedding_ = np.zeros(1), np.zeros((n, 1))
-            self.affinity_ = sparse.csr_matrix((n, n), dtype=np.float64)
-            self.n_components_ = 1
-            return self
-        self.affinity_ = knn_affinity(X, self.n_neighbors, self.n_jobs, knn_rule=self.knn_rule)
-        self.n_components_ = int(csgraph.connected_components(self.affinity_, directed=False)[0])
-        vals, vecs, dd = laplacian_eigen(self.affinity_, m, rs, self.eigen_tol, eigen_solver=self.eigen_solver)
-        k = eigengap(vals, self.k_min, self.k_max) if self.n_clusters is None else int(self.n_clusters)
-        emb = vecs[:, :k] / dd[:, None]  # random-walk eigenvectors, as sklearn's spectral_embedding
-        if self.assign == "cluster_qr": labels = cluster_qr(emb)
-        else:
-            U = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
-            labels = KMeans(k, n_init=10, random_state=rs).fit(U).labels_
-        self.labels_, self.n_clusters_ = labels.astype(np.int64), int(k)
-        self.eigenvalues_, self.embedding_ = vals, emb
+# %% ../nbs/05_cluster.ipynb #380f73e5
+@patch
+def fit(self: EigengapSpectral, X, y=None):
+    "Cluster the rows of `X` (N, D); sets `labels_`, `n_clusters_`, `eigenvalues_`, `embedding_`, `affinity_`."
+    X = _check_heatmaps(self, X, "X")
+    check_choice(self.assign, ("cluster_qr", "kmeans"), "assignment")
+    check_choice(self.knn_rule, KNN_RULES, "kNN rule")
+    check_choice(self.eigen_solver, ("arpack", "lobpcg"), "eigen solver")
+    n = len(X)
+    _check_k(n, self.n_clusters)
+    if self.n_clusters is None:
+        if int(self.k_min) < 1 or int(self.k_max) < int(self.k_min):
+            raise ValueError(f"k_min={self.k_min}, k_max={self.k_max}; pass 1 <= k_min <= k_max.")
+        if n < self.k_min + 1:
+            raise ValueError(f"{n} samples but the eigengap needs at least k_min+1={self.k_min + 1} "
+                             "(n_clusters=None). Pass more samples or a fixed n_clusters.")
+    m = self._n_eigen()
+    rs = check_random_state(self.random_state)
+    if self.n_clusters == 1 or n == 1:  # nothing to split
+        self.labels_, self.n_clusters_ = np.zeros(n, dtype=np.int64), 1
+        self.eigenvalues_, self.embedding_ = np.zeros(1), np.zeros((n, 1))
+        self.affinity_ = sparse.csr_matrix((n, n), dtype=np.float64)
+        self.n_components_ = 1
         return self
+    self.affinity_ = knn_affinity(X, self.n_neighbors, self.n_jobs, knn_rule=self.knn_rule)
+    self.n_components_ = int(csgraph.connected_components(self.affinity_, directed=False)[0])
+    vals, vecs, dd = laplacian_eigen(self.affinity_, m, rs, self.eigen_tol, eigen_solver=self.eigen_solver)
+    k = eigengap(vals, self.k_min, self.k_max) if self.n_clusters is None else int(self.n_clusters)
+    emb = vecs[:, :k] / dd[:, None]  # random-walk eigenvectors, as sklearn's spectral_embedding
+    if self.assign == "cluster_qr": labels = cluster_qr(emb)
+    else:
+        U = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+        labels = KMeans(k, n_init=10, random_state=rs).fit(U).labels_
+    self.labels_, self.n_clusters_ = labels.astype(np.int64), int(k)
+    self.eigenvalues_, self.embedding_ = vals, emb
+    return self
 
+# %% ../nbs/05_cluster.ipynb #edebdf97
 def eigengap_spectral(X,                              # features (N, D)
                       n_neighbors: int | None = None, # kNN graph neighbours; None: round(ln N)
                       k_min: int = 2, k_max: int = 10,
@@ -293,7 +302,7 @@ def eigengap_spectral(X,                              # features (N, D)
                            random_state=random_state).fit(X)
     return est.labels_, est.n_clusters_, est.eigenvalues_
 
-# %% ../nbs/05_cluster.ipynb #75e5f810
+# %% ../nbs/05_cluster.ipynb #6d8756d7
 class ExMapClusterer(ClusterMixin, BaseEstimator):
     """Heatmaps + class labels -> pseudo-group ids, by clustering all heatmaps (global) or each class's (local).
 
@@ -328,104 +337,112 @@ class ExMapClusterer(ClusterMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen in `fit` (after flattening (N, C, H, W) heatmaps).
     """
-    _expected_failed_checks = {  # scikit-learn common checks that cannot apply (see tests/test_estimators.py)
-        "check_clustering": "calls fit(X) without y; ExMapClusterer pairs clusters with class labels, so y is required "
-                            "(declared by the target_tags.required tag)"}
-
     def __init__(self,
-                 method: str = "spectral",        # "spectral" (eigengap unless n_clusters) or "kmeans" (needs n_clusters)
+                 method: str = "spectral",        # "spectral" (eigengap unless n_clusters) or "kmeans" (needs k)
                  *,
                  mode: str = "global",            # "global": cluster everything, split by class; "local": per class
-                 n_clusters: int | dict | None = None, # fixed k; in local mode also a dict class -> k (missing: eigengap)
+                 n_clusters: int | dict | None = None, # fixed k; local mode: also a dict class -> k (missing: eigengap)
                  n_neighbors: int | None = None,  # spectral kNN graph; None: round(ln N) of the data clustered
                  k_min: int = 2,                  # eigengap: fewest clusters
                  k_max: int = 10,                 # eigengap: most clusters
-                 n_eigen: int | None = None,      # eigenvalues computed (see `EigengapSpectral`); None: as many as needed
+                 n_eigen: int | None = None,      # eigenvalues computed (`EigengapSpectral`); None: as many as needed
                  assign: str = "cluster_qr",      # spectral assignment: "cluster_qr" or "kmeans"
                  n_init: int = 10,                # k-means restarts
                  classes=None,                    # expected class labels: each must have samples; None: those in y
                  random_state=0,                  # int, RandomState or None
                  n_jobs: int | None = None,       # neighbour search jobs
-                 knn_rule: str = "authors",      # spectral kNN neighbours when n_neighbors is None: "round_ln" or "authors"
-                 eigen_solver: str = "arpack",    # spectral eigensolver within each connected piece: "arpack" or "lobpcg"
-                 min_group_size: int = 0,         # pseudo-groups below this size join the nearest of their class (`merge_small_groups`)
+                 knn_rule: str = "authors",      # kNN neighbours when n_neighbors is None: "round_ln" or "authors"
+                 eigen_solver: str = "arpack",    # eigensolver within each connected piece: "arpack" or "lobpcg"
+                 min_group_size: int = 0,         # smaller pseudo-groups join their class's nearest
                 ):
         self.method, self.mode, self.n_clusters, self.n_neighbors = method, mode, n_clusters, n_neighbors
         self.k_min, self.k_max, self.n_eigen, self.assign = k_min, k_max, n_eigen, assign
         self.n_init, self.classes, self.random_state, self.n_jobs = n_init, classes, random_state, n_jobs
         self.knn_rule, self.eigen_solver, self.min_group_size = knn_rule, eigen_solver, min_group_size
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
+# %% ../nbs/05_cluster.ipynb #1216877c
+ExMapClusterer._expected_failed_checks = {  # common checks that cannot apply (see tests/test_estimators.py)
+    "check_clustering": "calls fit(X) without y; ExMapClusterer pairs clusters with class labels, so y is required "
+                        "(declared by the target_tags.required tag)"}
 
-    def _cluster(self, X, k, rs):
-        "Cluster `X` with `k` clusters (None: eigengap); returns (labels, k, eigenvalues (maybe empty), estimator)."
-        if self.method == "kmeans":
-            if k is None:
-                raise ValueError("method='kmeans' needs n_clusters. Pass n_clusters=k, or use method='spectral' "
-                                 "to choose k by the eigengap.")
-            _check_k(len(X), k)
-            km = KMeans(int(k), n_init=self.n_init, random_state=rs).fit(X)
-            return km.labels_.astype(np.int64), int(k), np.zeros(0), km
-        est = EigengapSpectral(k, n_neighbors=self.n_neighbors, k_min=self.k_min, k_max=self.k_max,
-                               n_eigen=self.n_eigen, assign=self.assign, random_state=rs, n_jobs=self.n_jobs,
-                               knn_rule=self.knn_rule, eigen_solver=self.eigen_solver).fit(X)
-        return est.labels_, est.n_clusters_, est.eigenvalues_, est
+@patch
+def __sklearn_tags__(self: ExMapClusterer):
+    tags = super(ExMapClusterer, self).__sklearn_tags__()  # outside the class body: explicit
+    tags.target_tags.required = True
+    return tags
 
-    def fit(self, H, y=None):
-        "Cluster heatmaps `H` (N, D) with class labels `y` (N,); sets `labels_` (pseudo-groups) and friends."
-        check_choice(self.method, ("spectral", "kmeans"), "clustering method")
-        check_choice(self.mode, ("global", "local"), "clustering mode")
-        if y is None:
-            raise ValueError("ExMapClusterer requires y to be passed, but the target y is None. Pass the class label "
-                             "of each heatmap: pseudo-groups are (class, cluster) pairs.")
-        X = _check_heatmaps(self, H)
-        y = to_numpy(y)
-        if y.ndim == 2 and y.shape[1] == 1: y = y.ravel()
-        if y.ndim != 1: raise ValueError(f"y must be 1-D (N,), got shape {y.shape}. Pass one class label per heatmap.")
-        check_same_length(heatmaps=X, y=y)
-        if len(y) == 0: raise ValueError("No samples: pass at least one heatmap.")
-        present = np.unique(y)
-        if self.classes is not None:
-            missing = [c for c in self.classes if c not in set(present.tolist())]
-            if missing: raise ValueError(f"classes {missing} have no samples. Pass heatmaps of every class, "
-                                         "or leave `classes=None` to cluster only the classes present.")
-        if isinstance(self.n_clusters, dict) and self.mode == "global":
-            raise ValueError("n_clusters as a dict (class -> k) needs mode='local'; pass an int for mode='global'.")
-        rs = check_random_state(self.random_state)
-        self.classes_ = present
-        self.eigenvalues_, self.eigenvalues_per_class_, self.n_clusters_per_class_ = np.zeros(0), {}, {}
-        keys = [c.item() if hasattr(c, "item") else c for c in present]
-        if self.mode == "global":
-            clusters, self.n_clusters_, self.eigenvalues_, est = self._cluster(X, self.n_clusters, rs)
-            self.estimators_ = [est]
-            for key, c in zip(keys, present): self.n_clusters_per_class_[key] = int(len(np.unique(clusters[y == c])))
-        else:
-            clusters = np.zeros(len(y), dtype=np.int64)
-            self.estimators_ = []
-            for key, c in zip(keys, present):
-                idx = np.flatnonzero(y == c)
-                k = self.n_clusters.get(key) if isinstance(self.n_clusters, dict) else self.n_clusters
-                try: lab, kc, ev, est = self._cluster(X[idx], k, rs)
-                except ValueError as e: raise ValueError(f"class {key!r} ({len(idx)} samples): {e}") from e
-                clusters[idx] = lab
-                self.n_clusters_per_class_[key] = int(kc); self.estimators_.append(est)
-                if self.method == "spectral": self.eigenvalues_per_class_[key] = ev
-            self.n_clusters_ = int(sum(self.n_clusters_per_class_.values()))
-        self.n_clusters_ = int(self.n_clusters_)
-        self.clusters_ = clusters
-        pseudo = make_pseudo_groups(y, clusters)
-        self.labels_ = merge_small_groups(X, y, pseudo, int(self.min_group_size or 0))
-        self.n_merged_ = int(pseudo.max() - self.labels_.max()) if len(y) else 0
-        self.group_classes_ = pseudo_group_classes(y, self.labels_)
-        self.n_groups_ = len(self.group_classes_)
-        return self
+@patch
+def _cluster(self: ExMapClusterer, X, k, rs):
+    "Cluster `X` with `k` clusters (None: eigengap); returns (labels, k, eigenvalues (maybe empty), estimator)."
+    if self.method == "kmeans":
+        if k is None:
+            raise ValueError("method='kmeans' needs n_clusters. Pass n_clusters=k, or use method='spectral' "
+                             "to choose k by the eigengap.")
+        _check_k(len(X), k)
+        km = KMeans(int(k), n_init=self.n_init, random_state=rs).fit(X)
+        return km.labels_.astype(np.int64), int(k), np.zeros(0), km
+    est = EigengapSpectral(k, n_neighbors=self.n_neighbors, k_min=self.k_min, k_max=self.k_max,
+                           n_eigen=self.n_eigen, assign=self.assign, random_state=rs, n_jobs=self.n_jobs,
+                           knn_rule=self.knn_rule, eigen_solver=self.eigen_solver).fit(X)
+    return est.labels_, est.n_clusters_, est.eigenvalues_, est
 
-    def fit_predict(self, H, y=None):
-        "Fit and return the pseudo-group ids."
-        return self.fit(H, y).labels_
+# %% ../nbs/05_cluster.ipynb #4db9e7ac
+@patch
+def fit(self: ExMapClusterer, H, y=None):
+    "Cluster heatmaps `H` (N, D) with class labels `y` (N,); sets `labels_` (pseudo-groups) and friends."
+    check_choice(self.method, ("spectral", "kmeans"), "clustering method")
+    check_choice(self.mode, ("global", "local"), "clustering mode")
+    if y is None:
+        raise ValueError("ExMapClusterer requires y to be passed, but the target y is None. Pass the class label "
+                         "of each heatmap: pseudo-groups are (class, cluster) pairs.")
+    X = _check_heatmaps(self, H)
+    y = to_numpy(y)
+    if y.ndim == 2 and y.shape[1] == 1: y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (N,), got shape {y.shape}. Pass one class label per heatmap.")
+    check_same_length(heatmaps=X, y=y)
+    if len(y) == 0: raise ValueError("No samples: pass at least one heatmap.")
+    present = np.unique(y)
+    if self.classes is not None:
+        missing = [c for c in self.classes if c not in set(present.tolist())]
+        if missing: raise ValueError(f"classes {missing} have no samples. Pass heatmaps of every class, "
+                                     "or leave `classes=None` to cluster only the classes present.")
+    if isinstance(self.n_clusters, dict) and self.mode == "global":
+        raise ValueError("n_clusters as a dict (class -> k) needs mode='local'; pass an int for mode='global'.")
+    rs = check_random_state(self.random_state)
+    self.classes_ = present
+    self.eigenvalues_, self.eigenvalues_per_class_, self.n_clusters_per_class_ = np.zeros(0), {}, {}
+    keys = [c.item() if hasattr(c, "item") else c for c in present]
+    if self.mode == "global":
+        clusters, self.n_clusters_, self.eigenvalues_, est = self._cluster(X, self.n_clusters, rs)
+        self.estimators_ = [est]
+        for key, c in zip(keys, present):
+            self.n_clusters_per_class_[key] = int(len(np.unique(clusters[y == c])))
+    else:
+        clusters = np.zeros(len(y), dtype=np.int64)
+        self.estimators_ = []
+        for key, c in zip(keys, present):
+            idx = np.flatnonzero(y == c)
+            k = self.n_clusters.get(key) if isinstance(self.n_clusters, dict) else self.n_clusters
+            try: lab, kc, ev, est = self._cluster(X[idx], k, rs)
+            except ValueError as e: raise ValueError(f"class {key!r} ({len(idx)} samples): {e}") from e
+            clusters[idx] = lab
+            self.n_clusters_per_class_[key] = int(kc); self.estimators_.append(est)
+            if self.method == "spectral": self.eigenvalues_per_class_[key] = ev
+        self.n_clusters_ = int(sum(self.n_clusters_per_class_.values()))
+    self.n_clusters_ = int(self.n_clusters_)
+    self.clusters_ = clusters
+    pseudo = make_pseudo_groups(y, clusters)
+    self.labels_ = merge_small_groups(X, y, pseudo, int(self.min_group_size or 0))
+    self.n_merged_ = int(pseudo.max() - self.labels_.max()) if len(y) else 0
+    self.group_classes_ = pseudo_group_classes(y, self.labels_)
+    self.n_groups_ = len(self.group_classes_)
+    return self
+
+@patch
+def fit_predict(self: ExMapClusterer, H, y=None):
+    "Fit and return the pseudo-group ids."
+    return self.fit(H, y).labels_
 
 # %% ../nbs/05_cluster.ipynb #39a12ef0
 def minority_mask(y,      # class labels (N,)
