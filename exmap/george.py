@@ -19,6 +19,7 @@ from sklearn.metrics import silhouette_samples
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
+from fastcore.basics import patch
 from .core import check_same_length, check_finite, check_choice, to_numpy
 from .cluster import make_pseudo_groups
 
@@ -39,17 +40,18 @@ def scale_rows(X,                # array (N, ...); flattened to (N, D)
     norm = np.linalg.norm(X, axis=1, keepdims=True) if how == "l2" else np.abs(X).max(axis=1, keepdims=True)
     return X / np.where(norm > 0, norm, 1.0)
 
-# %% ../nbs/08_george.ipynb #9a6bd804
+# %% ../nbs/08_george.ipynb #7270fe69
 def _silhouette_score(Z, labels, idx) -> float:
-    "GEORGE's score: the mean over clusters of the mean silhouette of their points in the subsample `idx`; NaN if undefined."
+    "GEORGE's score: the mean over clusters of their points' mean silhouette in the subsample `idx`; NaN if undefined."
     lab = labels[idx]
     present = np.unique(lab)
     if len(present) < 2 or len(present) >= len(idx): return float("nan")
     s = silhouette_samples(Z[idx], lab)
     return float(np.mean([s[lab == c].mean() for c in present]))
 
+# %% ../nbs/08_george.ipynb #08613610
 class GEORGE(ClusterMixin, BaseEstimator):
-    """GEORGE pseudo-groups: per class, reduce the features, cluster them with k chosen by silhouette, pair with the class.
+    """GEORGE pseudo-groups: per class, reduce the features, cluster them (k by silhouette), pair with the class.
 
     `fit(X, y)` needs the class labels `y` (declared to scikit-learn by the tag `target_tags.required`).
 
@@ -90,152 +92,172 @@ class GEORGE(ClusterMixin, BaseEstimator):
                  min_dist: float = 0.0,       # UMAP minimum distance (GEORGE: 0)
                  n_init: int = 3,             # restarts of the mixture / k-means (GEORGE: 3)
                  covariance_type: str = "full", # Gaussian mixture covariance ("full", "diag", "tied", "spherical")
-                 overcluster_factor: int = 1, # split each cluster into this many and keep the good parts; 1 = off (GEORGE: 5 when on)
+                 overcluster_factor: int = 1, # split clusters into this many, keep the good parts; 1 = off (GEORGE: 5)
                  oc_min_size: int = 25,       # a kept sub-cluster holds at least max(this, 0.5% of the class) samples
                  sil_sample_size: int = 2000, # silhouettes on a random subsample of at most this many points per class
                  n_threads: int | None = 1,   # BLAS/OpenMP threads while fitting; None = library default
                  random_state=0,              # int, RandomState or None (`check_random_state`)
                 ):
-        self.reduce, self.n_components, self.cluster, self.k_min, self.k_max = reduce, n_components, cluster, k_min, k_max
+        self.reduce, self.n_components, self.cluster = reduce, n_components, cluster
+        self.k_min, self.k_max = k_min, k_max
         self.normalize, self.n_neighbors, self.min_dist, self.n_init = normalize, n_neighbors, min_dist, n_init
-        self.covariance_type, self.overcluster_factor, self.oc_min_size = covariance_type, overcluster_factor, oc_min_size
+        self.covariance_type, self.overcluster_factor = covariance_type, overcluster_factor
+        self.oc_min_size = oc_min_size
         self.sil_sample_size, self.n_threads, self.random_state = sil_sample_size, n_threads, random_state
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
+# %% ../nbs/08_george.ipynb #45598f99
+@patch
+def __sklearn_tags__(self: GEORGE):
+    tags = super(GEORGE, self).__sklearn_tags__()  # outside the class body: explicit
+    tags.target_tags.required = True
+    return tags
 
-    def _check_params(self):
-        check_choice(self.reduce, ("umap", "pca", "none"), "reduction")
-        check_choice(self.cluster, ("gmm", "kmeans"), "clustering method")
-        check_choice(self.normalize, ("l2", "maxabs", "none"), "row scaling")
-        if not (int(self.k_min) == self.k_min >= 2): raise ValueError(f"k_min must be an integer >= 2, got {self.k_min!r}.")
-        if not (int(self.k_max) == self.k_max >= self.k_min):
-            raise ValueError(f"k_max must be an integer >= k_min={self.k_min}, got {self.k_max!r}.")
-        if not (int(self.overcluster_factor) == self.overcluster_factor >= 1):
-            raise ValueError(f"overcluster_factor must be an integer >= 1 (1 = no overclustering), got {self.overcluster_factor!r}.")
-        if self.sil_sample_size < 10: raise ValueError(f"sil_sample_size must be at least 10, got {self.sil_sample_size}.")
+@patch
+def _check_params(self: GEORGE):
+    check_choice(self.reduce, ("umap", "pca", "none"), "reduction")
+    check_choice(self.cluster, ("gmm", "kmeans"), "clustering method")
+    check_choice(self.normalize, ("l2", "maxabs", "none"), "row scaling")
+    if not (int(self.k_min) == self.k_min >= 2):
+        raise ValueError(f"k_min must be an integer >= 2, got {self.k_min!r}.")
+    if not (int(self.k_max) == self.k_max >= self.k_min):
+        raise ValueError(f"k_max must be an integer >= k_min={self.k_min}, got {self.k_max!r}.")
+    if not (int(self.overcluster_factor) == self.overcluster_factor >= 1):
+        raise ValueError("overcluster_factor must be an integer >= 1 (1 = no overclustering), "
+                         f"got {self.overcluster_factor!r}.")
+    if self.sil_sample_size < 10:
+        raise ValueError(f"sil_sample_size must be at least 10, got {self.sil_sample_size}.")
 
-    def _reducer_fit(self, Z, seed):
-        if self.reduce == "none": return Z
-        if self.reduce == "pca":
-            return PCA(n_components=min(self.n_components, *Z.shape), random_state=seed).fit_transform(Z)
-        try: import umap  # lazy: the first import compiles for seconds
-        except ImportError as e:
-            raise ImportError("reduce='umap' needs umap-learn: pip install umap-learn (or use reduce='pca'/'none').") from e
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*n_jobs value.*")
-            warnings.filterwarnings("ignore", message=".*n_neighbors is larger than the dataset size.*")
-            return umap.UMAP(n_components=self.n_components, n_neighbors=min(self.n_neighbors, len(Z) - 1),
-                             min_dist=self.min_dist, random_state=seed,
-                             init="spectral" if len(Z) > self.n_components + 2 else "random").fit_transform(Z)
+# %% ../nbs/08_george.ipynb #ca35764e
+@patch
+def _reducer_fit(self: GEORGE, Z, seed):
+    if self.reduce == "none": return Z
+    if self.reduce == "pca":
+        return PCA(n_components=min(self.n_components, *Z.shape), random_state=seed).fit_transform(Z)
+    try: import umap  # lazy: the first import compiles for seconds
+    except ImportError as e:
+        raise ImportError("reduce='umap' needs umap-learn: pip install umap-learn "
+                          "(or use reduce='pca'/'none').") from e
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+        warnings.filterwarnings("ignore", message=".*n_neighbors is larger than the dataset size.*")
+        return umap.UMAP(n_components=self.n_components, n_neighbors=min(self.n_neighbors, len(Z) - 1),
+                         min_dist=self.min_dist, random_state=seed,
+                         init="spectral" if len(Z) > self.n_components + 2 else "random").fit_transform(Z)
 
-    def _clusterer(self, k, seed):
-        if self.cluster == "gmm":
-            return GaussianMixture(n_components=k, covariance_type=self.covariance_type, n_init=self.n_init,
-                                   random_state=seed)
-        return KMeans(n_clusters=k, n_init=self.n_init, random_state=seed)
+@patch
+def _clusterer(self: GEORGE, k, seed):
+    if self.cluster == "gmm":
+        return GaussianMixture(n_components=k, covariance_type=self.covariance_type, n_init=self.n_init,
+                               random_state=seed)
+    return KMeans(n_clusters=k, n_init=self.n_init, random_state=seed)
 
-    def _search_k(self, Z, idx, seed):
-        "Labels of the best k by silhouette, and the score of each k in k_min..k_max (NaN where not tried)."
-        ks = np.arange(self.k_min, self.k_max + 1)
-        scores = np.full(len(ks), np.nan)
-        best, best_labels = -np.inf, np.zeros(len(Z), dtype=np.int64)
-        for i, k in enumerate(ks):
-            if k > len(Z) - 1: break
-            labels = self._clusterer(int(k), seed).fit_predict(Z)
-            scores[i] = _silhouette_score(Z, labels, idx)
-            if scores[i] > best: best, best_labels = scores[i], labels
-        return best_labels, scores
+# %% ../nbs/08_george.ipynb #11f4bb87
+@patch
+def _search_k(self: GEORGE, Z, idx, seed):
+    "Labels of the best k by silhouette, and the score of each k in k_min..k_max (NaN where not tried)."
+    ks = np.arange(self.k_min, self.k_max + 1)
+    scores = np.full(len(ks), np.nan)
+    best, best_labels = -np.inf, np.zeros(len(Z), dtype=np.int64)
+    for i, k in enumerate(ks):
+        if k > len(Z) - 1: break
+        labels = self._clusterer(int(k), seed).fit_predict(Z)
+        scores[i] = _silhouette_score(Z, labels, idx)
+        if scores[i] > best: best, best_labels = scores[i], labels
+    return best_labels, scores
 
-    def _overcluster(self, Z, base, idx, losses, seed):
-        "GEORGE's overclustering: split every cluster, keep the sub-clusters that improve silhouette (and loss)."
-        f = int(self.overcluster_factor)
-        oc = base * f  # sub-cluster ids i*f + j
-        for i in np.unique(base):
-            m = base == i
-            if m.sum() > f: oc[m] = i * f + self._clusterer(f, seed).fit_predict(Z[m])
-        lab_b, lab_o = base[idx], oc[idx]
-        if len(np.unique(lab_b)) < 2 or len(np.unique(lab_o)) >= len(idx): return base
-        sil_b, sil_o = silhouette_samples(Z[idx], lab_b), silhouette_samples(Z[idx], lab_o)
-        min_size = max(self.oc_min_size, 0.005 * len(Z))
-        keep = set()
-        for j in np.unique(oc):
-            ms = lab_o == j
-            if not ms.any() or (oc == j).sum() < min_size: continue
-            if not sil_o[ms].mean() > max(sil_b[ms].mean(), 0.0): continue
-            if losses is not None and losses[oc == j].mean() < losses[base == j // f].mean(): continue
-            keep.add(int(j))
-        out = np.empty_like(base)
-        nxt = 0
-        for i in np.unique(base):  # kept sub-clusters get their own id; the rest of the parent stays together
-            m = base == i
-            subs = np.unique(oc[m])
-            rest = m & ~np.isin(oc, list(keep))
-            if rest.any(): out[rest] = nxt; nxt += 1
-            for j in subs:
-                if int(j) in keep: out[oc == j] = nxt; nxt += 1
-        return out
+@patch
+def _overcluster(self: GEORGE, Z, base, idx, losses, seed):
+    "GEORGE's overclustering: split every cluster, keep the sub-clusters that improve silhouette (and loss)."
+    f = int(self.overcluster_factor)
+    oc = base * f  # sub-cluster ids i*f + j
+    for i in np.unique(base):
+        m = base == i
+        if m.sum() > f: oc[m] = i * f + self._clusterer(f, seed).fit_predict(Z[m])
+    lab_b, lab_o = base[idx], oc[idx]
+    if len(np.unique(lab_b)) < 2 or len(np.unique(lab_o)) >= len(idx): return base
+    sil_b, sil_o = silhouette_samples(Z[idx], lab_b), silhouette_samples(Z[idx], lab_o)
+    min_size = max(self.oc_min_size, 0.005 * len(Z))
+    keep = set()
+    for j in np.unique(oc):
+        ms = lab_o == j
+        if not ms.any() or (oc == j).sum() < min_size: continue
+        if not sil_o[ms].mean() > max(sil_b[ms].mean(), 0.0): continue
+        if losses is not None and losses[oc == j].mean() < losses[base == j // f].mean(): continue
+        keep.add(int(j))
+    out = np.empty_like(base)
+    nxt = 0
+    for i in np.unique(base):  # kept sub-clusters get their own id; the rest of the parent stays together
+        m = base == i
+        subs = np.unique(oc[m])
+        rest = m & ~np.isin(oc, list(keep))
+        if rest.any(): out[rest] = nxt; nxt += 1
+        for j in subs:
+            if int(j) in keep: out[oc == j] = nxt; nxt += 1
+    return out
 
-    def fit(self,
-            X,            # features (N, D) (or (N, ...), flattened), e.g. penultimate activations
-            y,            # class labels (N,): clusters are found within each class
-            losses=None,  # optional per-sample losses (N,), used only by overclustering, as in GEORGE
-           ):
-        "Cluster each class's features; sets `labels_` (pseudo-groups) and the attributes above; returns `self`."
-        self._check_params()
-        if y is None: raise ValueError("GEORGE requires y to be passed, but the target y is None. GEORGE clusters "
-                                       "within each class: pass the class labels y (N,).")
-        if not sparse.issparse(X):
-            X = to_numpy(X)
-            if X.ndim < 2: raise ValueError(f"X must be 2-D (N, D) or (N, ...), got shape {X.shape}. "
-                                            "Pass one row of features per sample.")
-            if len(X) == 0: raise ValueError("X is empty: pass at least one sample per class.")
-            X = X.reshape(len(X), -1)
-        X = validate_data(self, X, accept_sparse=False, dtype=[np.float64, np.float32], ensure_all_finite=False)
-        y = to_numpy(y)
-        if y.ndim == 2 and y.shape[1] == 1: y = y.ravel()
-        check_same_length(X=X, y=y, losses=losses)
-        check_finite(X, "X")
-        if y.ndim != 1: raise ValueError(f"y must be one label per sample (N,), got shape {y.shape}.")
-        if losses is not None: losses = to_numpy(losses).astype(float); check_finite(losses, "losses")
-        with threadpool_limits(limits=self.n_threads): return self._fit(X, y, losses)
+# %% ../nbs/08_george.ipynb #416d6301
+@patch
+def fit(self: GEORGE,
+        X,            # features (N, D) (or (N, ...), flattened), e.g. penultimate activations
+        y,            # class labels (N,): clusters are found within each class
+        losses=None,  # optional per-sample losses (N,), used only by overclustering, as in GEORGE
+       ):
+    "Cluster each class's features; sets `labels_` (pseudo-groups) and the attributes above; returns `self`."
+    self._check_params()
+    if y is None: raise ValueError("GEORGE requires y to be passed, but the target y is None. GEORGE clusters "
+                                   "within each class: pass the class labels y (N,).")
+    if not sparse.issparse(X):
+        X = to_numpy(X)
+        if X.ndim < 2: raise ValueError(f"X must be 2-D (N, D) or (N, ...), got shape {X.shape}. "
+                                        "Pass one row of features per sample.")
+        if len(X) == 0: raise ValueError("X is empty: pass at least one sample per class.")
+        X = X.reshape(len(X), -1)
+    X = validate_data(self, X, accept_sparse=False, dtype=[np.float64, np.float32], ensure_all_finite=False)
+    y = to_numpy(y)
+    if y.ndim == 2 and y.shape[1] == 1: y = y.ravel()
+    check_same_length(X=X, y=y, losses=losses)
+    check_finite(X, "X")
+    if y.ndim != 1: raise ValueError(f"y must be one label per sample (N,), got shape {y.shape}.")
+    if losses is not None: losses = to_numpy(losses).astype(float); check_finite(losses, "losses")
+    with threadpool_limits(limits=self.n_threads): return self._fit(X, y, losses)
 
-    def _fit(self, X, y, losses):
-        Xs = scale_rows(X, self.normalize)
-        self.classes_ = np.unique(y)
-        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=len(self.classes_))
-        ks = np.arange(self.k_min, self.k_max + 1)
-        clusters = np.zeros(len(y), dtype=np.int64)
-        self.n_clusters_per_class_, self.silhouette_ = {}, {}
-        self.embedding_ = np.full((len(y), 0 if self.reduce == "none" else self.n_components), np.nan)
-        for c, seed in zip(self.classes_, seeds):
-            m = np.nonzero(y == c)[0]
-            key = c.item() if hasattr(c, "item") else c
-            self.silhouette_[key] = np.full(len(ks), np.nan)
-            if len(m) < self.k_min + 1 or len(np.unique(Xs[m], axis=0)) < self.k_min + 1:
-                self.n_clusters_per_class_[key] = 1; continue  # too few (distinct) samples to score any k
-            Z = self._reducer_fit(Xs[m], int(seed))
-            if self.reduce != "none": self.embedding_[m, :Z.shape[1]] = Z
-            rng = check_random_state(int(seed))
-            idx = np.sort(rng.choice(len(m), self.sil_sample_size, replace=False)) if len(m) > self.sil_sample_size \
-                  else np.arange(len(m))
-            lab, self.silhouette_[key] = self._search_k(Z, idx, int(seed))
-            if self.overcluster_factor > 1:
-                lab = self._overcluster(Z, lab, idx, None if losses is None else losses[m], int(seed))
-            lab = np.unique(lab, return_inverse=True)[1].reshape(-1)
-            clusters[m] = lab
-            self.n_clusters_per_class_[key] = int(lab.max()) + 1
-        self.n_clusters_ = int(sum(self.n_clusters_per_class_.values()))
-        self.ks_ = ks
-        self.clusters_ = clusters              # cluster id within the class
-        self.labels_ = make_pseudo_groups(y, clusters)  # 0..G-1, ordered by class then cluster, as ExMap's
-        return self
+@patch
+def fit_predict(self: GEORGE, X, y=None, losses=None) -> np.ndarray:
+    "Fit and return the pseudo-group id of each sample."
+    return self.fit(X, y, losses=losses).labels_
 
-    def fit_predict(self, X, y=None, losses=None) -> np.ndarray:
-        "Fit and return the pseudo-group id of each sample."
-        return self.fit(X, y, losses=losses).labels_
+# %% ../nbs/08_george.ipynb #d1c989c9
+@patch
+def _fit(self: GEORGE, X, y, losses):
+    Xs = scale_rows(X, self.normalize)
+    self.classes_ = np.unique(y)
+    seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=len(self.classes_))
+    ks = np.arange(self.k_min, self.k_max + 1)
+    clusters = np.zeros(len(y), dtype=np.int64)
+    self.n_clusters_per_class_, self.silhouette_ = {}, {}
+    self.embedding_ = np.full((len(y), 0 if self.reduce == "none" else self.n_components), np.nan)
+    for c, seed in zip(self.classes_, seeds):
+        m = np.nonzero(y == c)[0]
+        key = c.item() if hasattr(c, "item") else c
+        self.silhouette_[key] = np.full(len(ks), np.nan)
+        if len(m) < self.k_min + 1 or len(np.unique(Xs[m], axis=0)) < self.k_min + 1:
+            self.n_clusters_per_class_[key] = 1; continue  # too few (distinct) samples to score any k
+        Z = self._reducer_fit(Xs[m], int(seed))
+        if self.reduce != "none": self.embedding_[m, :Z.shape[1]] = Z
+        rng = check_random_state(int(seed))
+        idx = np.sort(rng.choice(len(m), self.sil_sample_size, replace=False)) if len(m) > self.sil_sample_size \
+              else np.arange(len(m))
+        lab, self.silhouette_[key] = self._search_k(Z, idx, int(seed))
+        if self.overcluster_factor > 1:
+            lab = self._overcluster(Z, lab, idx, None if losses is None else losses[m], int(seed))
+        lab = np.unique(lab, return_inverse=True)[1].reshape(-1)
+        clusters[m] = lab
+        self.n_clusters_per_class_[key] = int(lab.max()) + 1
+    self.n_clusters_ = int(sum(self.n_clusters_per_class_.values()))
+    self.ks_ = ks
+    self.clusters_ = clusters              # cluster id within the class
+    self.labels_ = make_pseudo_groups(y, clusters)  # 0..G-1, ordered by class then cluster, as ExMap's
+    return self
 
 # %% ../nbs/08_george.ipynb #02b6ad1f
 def random_pseudo_groups(pseudo,          # pseudo-group id of each sample (N,)
