@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 import exmap  # torchvision fix first
+from fastcore.basics import patch
 from .core import atomic_write_json, check_finite, check_same_length, to_numpy
 from .attention import _gradcam_batches, _minmax, aiou, to_attention
 
@@ -29,12 +30,13 @@ __all__ = ['attention_representation', 'attention_space', 'query_count', 'select
 def attention_representation(model: nn.Module,
                              x: torch.Tensor,         # images (N, C, H, W)
                              layer=None,              # the last convolutional block (`exmap.attention.find_layer`)
-                             target=None,             # class per sample (SLIM: the true label); None: the predicted class
+                             target=None,             # class per sample (SLIM: the true label); None: predicted
                              batch_size: int = 256, device=None, progress: bool = True,
                             ) -> tuple[np.ndarray, np.ndarray]:
-    "SLIM's representations (N, K) float32: activations summed over space weighted by the GradCAM map, and by one minus its normalised map."
+    "SLIM's representations (N, K) float32: activations summed over space, weighted by GradCAM and by 1 - its norm."
     reps, opps = [], []
-    for _, cam, acts, _ in _gradcam_batches(model, x, layer, target, batch_size, device, progress, desc="attention representation"):
+    batches = _gradcam_batches(model, x, layer, target, batch_size, device, progress, desc="attention representation")
+    for _, cam, acts, _ in batches:
         reps.append((acts * cam).sum((2, 3)).cpu())
         opps.append((acts * (1 - _minmax(cam))).sum((2, 3)).cpu())
     return torch.cat(reps).numpy().astype(np.float32), torch.cat(opps).numpy().astype(np.float32)
@@ -44,7 +46,7 @@ def attention_space(R,                      # representations (N, K), e.g. from 
                     n_components: int = 10, # PCA components (SLIM: a 2-D UMAP; see the deviations above)
                     random_state=0,
                    ) -> np.ndarray:
-    "Standardised representations projected on their first principal components (N, n_components) float32: where SLIM clusters and spreads."
+    "Standardised representations on their first principal components (N, n_components) float32."
     R = np.asarray(to_numpy(R), dtype=np.float64)
     if R.ndim != 2: raise ValueError(f"R must be (N, K), got shape {R.shape}")
     check_finite(R, "representations")
@@ -59,11 +61,13 @@ def query_count(n: int,                       # samples that could be asked
                 percent: float | None = None, # ... or in percent of n
                ) -> int:
     "The number of samples to ask: `n_queries`, or `percent` of `n` rounded (at least 1)."
-    if (n_queries is None) == (percent is None): raise ValueError("Give exactly one budget: n_queries (samples) or percent (of the data).")
+    if (n_queries is None) == (percent is None):
+        raise ValueError("Give exactly one budget: n_queries (samples) or percent (of the data).")
     if percent is not None:
         if not 0 < percent <= 100: raise ValueError(f"percent={percent} must lie in (0, 100]")
         n_queries = max(1, int(round(n * percent / 100)))
-    if int(n_queries) != n_queries or n_queries < 1: raise ValueError(f"n_queries={n_queries} must be a positive integer")
+    if int(n_queries) != n_queries or n_queries < 1:
+        raise ValueError(f"n_queries={n_queries} must be a positive integer")
     if n_queries > n: raise ValueError(f"n_queries={n_queries} is more than the {n} samples there are to ask")
     return int(n_queries)
 
@@ -87,7 +91,7 @@ def select_queries(Z,                       # attention space (N, d) (`attention
                    top_n: int = 1,          # pick at random among the top_n samples nearest each centroid (SLIM: 5)
                    random_state=0,
                   ) -> np.ndarray:
-    "Indices of the samples to ask: per class, k-means with the class's share of the budget; the sample nearest each centroid."
+    "Indices of the samples to ask: per class, k-means with the class's share of the budget; the nearest per centroid."
     Z = np.asarray(to_numpy(Z), dtype=np.float64); y = to_numpy(y).astype(int)
     check_same_length(Z=Z, y=y); check_finite(Z, "attention space")
     n = query_count(len(Z), n_queries, percent)
@@ -109,11 +113,12 @@ def select_queries(Z,                       # attention space (N, d) (`attention
 
 # %% ../nbs/16_slim.ipynb #c08e4469
 class SimulatedAnnotator:
-    "Answers SLIM's question from object masks: yes (1) when a sample's attention score (AIOU) is at least `threshold`, else no (0)."
+    "Answers SLIM's question from object masks: yes (1) when a sample's AIOU is at least `threshold`, else no (0)."
     def __init__(self, scores,              # attention score per sample (N,), e.g. `exmap.attention.aiou(maps, masks)`
-                 threshold: float = 0.5):   # yes when the score is at least this (half the high-attention mass on the object)
+                 threshold: float = 0.5):   # yes when the score is at least this (half the high attention on it)
         self.scores = np.asarray(to_numpy(scores), dtype=float)
-        if self.scores.ndim != 1: raise ValueError(f"scores must be one number per sample (N,), got shape {self.scores.shape}")
+        if self.scores.ndim != 1:
+            raise ValueError(f"scores must be one number per sample (N,), got shape {self.scores.shape}")
         check_finite(self.scores, "attention scores")
         self.threshold = float(threshold)
 
@@ -142,14 +147,14 @@ def _png(img, amap=None, px: int = 168, alpha: float = .5) -> bytes:
     im = Image.fromarray((a * 255).round().astype(np.uint8)).resize((px, px), Image.NEAREST)
     buf = io.BytesIO(); im.save(buf, format="PNG"); return buf.getvalue()
 
-# %% ../nbs/16_slim.ipynb #e132ddd6
+# %% ../nbs/16_slim.ipynb #7ce81bb7
 class AnnotationWidget:
     """A JupyterLab widget (ipywidgets) asking "does the model look at the right thing?" for each queried sample.
 
     Answers (1 yes, 0 no, -1 not sure) are saved to `path` at every click; a new widget on the same `path` and
     `queries` resumes at the next unanswered sample. Attributes: `yes_button`, `no_button`, `unsure_button`,
     `widget` (the box to display), `current` (the sample shown, None when all are answered), `answers` (dict)."""
-    def __init__(self, images,                # images (N, C, H, W) in [0, 1] (other ranges are min-max scaled for display)
+    def __init__(self, images,                # images (N, C, H, W) in [0, 1] (other ranges min-max scaled for display)
                  maps,                        # attention maps (N, 1, H, W) (GradCAM or LRP; shown in SLIM's form)
                  queries,                     # the sample indices to ask, in order (`select_queries`)
                  path,                        # JSON file the answers are saved to (and resumed from)
@@ -162,7 +167,8 @@ class AnnotationWidget:
         self.images, self.maps = images, to_attention(maps)
         check_same_length(images=images, maps=self.maps)
         self.queries = [int(q) for q in to_numpy(queries)]
-        if len(set(self.queries)) != len(self.queries): raise ValueError("queries hold a sample twice: ask each sample once")
+        if len(set(self.queries)) != len(self.queries):
+            raise ValueError("queries hold a sample twice: ask each sample once")
         if self.queries and (min(self.queries) < 0 or max(self.queries) >= len(images)):
             raise ValueError(f"queries must index the {len(images)} images")
         self.path, self.px = Path(path), px
@@ -170,7 +176,8 @@ class AnnotationWidget:
         self.predictions = None if predictions is None else to_numpy(predictions).astype(int)
         self.class_names = class_names
         self._answers = self._load()
-        self.yes_button = W.Button(description="Yes", button_style="success", tooltip="the model looks at the right thing")
+        self.yes_button = W.Button(description="Yes", button_style="success",
+                                   tooltip="the model looks at the right thing")
         self.no_button = W.Button(description="No", button_style="danger", tooltip="the model looks elsewhere")
         self.unsure_button = W.Button(description="Not sure", tooltip="skip: not used when spreading")
         for b, v in ((self.yes_button, 1), (self.no_button, 0), (self.unsure_button, -1)):
@@ -181,18 +188,6 @@ class AnnotationWidget:
         self.widget = W.VBox([W.HTML(f"<b>{question}</b>"), W.HBox([self.image_widget, self.map_widget]), self.caption,
                               W.HBox([self.yes_button, self.no_button, self.unsure_button]), self.progress])
         self._show()
-
-    def _load(self) -> dict:
-        if not self.path.exists(): return {}
-        try: obj = json.loads(self.path.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{self.path} is not an answers file ({e}); give another path") from None
-        if obj.get("queries") != self.queries:
-            raise ValueError(f"{self.path} holds answers for other queries; give the same queries or another path")
-        return {int(k): int(v) for k, v in obj.get("answers", {}).items()}
-
-    def _save(self):
-        atomic_write_json(self.path, {"version": 1, "n_samples": len(self.images), "queries": self.queries,
-                                      "answers": {str(k): v for k, v in self._answers.items()}})
 
     @property
     def current(self):
@@ -205,32 +200,53 @@ class AnnotationWidget:
 
     def _name(self, c): return str(self.class_names[c]) if self.class_names is not None else str(c)
 
-    def _record(self, value: int):
-        i = self.current
-        if i is None: return
-        self._answers[i] = int(value); self._save(); self._show()
+# %% ../nbs/16_slim.ipynb #4cba314a
+@patch
+def _load(self: AnnotationWidget) -> dict:
+    if not self.path.exists(): return {}
+    try: obj = json.loads(self.path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{self.path} is not an answers file ({e}); give another path") from None
+    if obj.get("queries") != self.queries:
+        raise ValueError(f"{self.path} holds answers for other queries; give the same queries or another path")
+    return {int(k): int(v) for k, v in obj.get("answers", {}).items()}
 
-    def _show(self):
-        i = self.current
-        for b in (self.yes_button, self.no_button, self.unsure_button): b.disabled = i is None
-        self.progress.value = f"{self.n_answered} of {len(self.queries)} answered; saved to <code>{self.path}</code>"
-        if i is None:
-            self.caption.value = "<b>All queries answered.</b>"; return
-        self.image_widget.value = _png(self.images[i], px=self.px)
-        self.map_widget.value = _png(self.images[i], self.maps[i], px=self.px)
-        parts = [f"sample {i} ({self.queries.index(i) + 1} of {len(self.queries)})"]
-        if self.labels is not None: parts.append(f"class {self._name(self.labels[i])}")
-        if self.predictions is not None: parts.append(f"predicted {self._name(self.predictions[i])}")
-        self.caption.value = ", ".join(parts) + ". Left: image; right: attention map (red: most attention)."
+@patch
+def _save(self: AnnotationWidget):
+    atomic_write_json(self.path, {"version": 1, "n_samples": len(self.images), "queries": self.queries,
+                                  "answers": {str(k): v for k, v in self._answers.items()}})
 
-    def answer(self, queries=None) -> np.ndarray:
-        "The answers to `queries` (default: this widget's), in the simulated annotator's form; -1 where none was given."
-        q = self.queries if queries is None else [int(v) for v in to_numpy(queries)]
-        return np.array([self._answers.get(v, -1) for v in q], dtype=np.int8)
+# %% ../nbs/16_slim.ipynb #64b31362
+@patch
+def _record(self: AnnotationWidget, value: int):
+    i = self.current
+    if i is None: return
+    self._answers[i] = int(value); self._save(); self._show()
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
+@patch
+def _show(self: AnnotationWidget):
+    i = self.current
+    for b in (self.yes_button, self.no_button, self.unsure_button): b.disabled = i is None
+    self.progress.value = f"{self.n_answered} of {len(self.queries)} answered; saved to <code>{self.path}</code>"
+    if i is None:
+        self.caption.value = "<b>All queries answered.</b>"; return
+    self.image_widget.value = _png(self.images[i], px=self.px)
+    self.map_widget.value = _png(self.images[i], self.maps[i], px=self.px)
+    parts = [f"sample {i} ({self.queries.index(i) + 1} of {len(self.queries)})"]
+    if self.labels is not None: parts.append(f"class {self._name(self.labels[i])}")
+    if self.predictions is not None: parts.append(f"predicted {self._name(self.predictions[i])}")
+    self.caption.value = ", ".join(parts) + ". Left: image; right: attention map (red: most attention)."
+
+@patch
+def answer(self: AnnotationWidget, queries=None) -> np.ndarray:
+    "The answers to `queries` (default: this widget's), in the simulated annotator's form; -1 where none was given."
+    q = self.queries if queries is None else [int(v) for v in to_numpy(queries)]
+    return np.array([self._answers.get(v, -1) for v in q], dtype=np.int8)
+
+@patch
+def _ipython_display_(self: AnnotationWidget):
+    from IPython.display import display
+    display(self.widget)
 
 # %% ../nbs/16_slim.ipynb #ad9f8bbb
 def spread_answers(Z,                    # attention space (N, d)
@@ -240,7 +256,7 @@ def spread_answers(Z,                    # attention space (N, d)
                    *, n_neighbors: int = 10, # kNN kernel of the label spreading
                    alpha: float = 0.2,   # how much a sample's own answer may change (sklearn's LabelSpreading)
                   ) -> np.ndarray:
-    "A score in [0, 1] per sample: the answers spread per class over the attention space (1: the model looks at the right thing)."
+    "A score in [0, 1] per sample: the answers spread per class over the attention space (1: looks at the right thing)."
     Z = np.asarray(to_numpy(Z), dtype=np.float64); y = to_numpy(y).astype(int)
     q, a = to_numpy(queries).astype(int), to_numpy(answers).astype(int)
     check_same_length(Z=Z, y=y); check_same_length(queries=q, answers=a); check_finite(Z, "attention space")
@@ -279,7 +295,8 @@ def _elbow_kmeans(X, k_options, rs) -> np.ndarray:
 
 def _spread(X, labels) -> dict:
     "Median distance to the centroid, per cluster (SLIM's sampling weight: sparse clusters get more)."
-    return {l: float(np.median(np.linalg.norm(X[labels == l] - X[labels == l].mean(0), axis=1))) for l in np.unique(labels)}
+    return {l: float(np.median(np.linalg.norm(X[labels == l] - X[labels == l].mean(0), axis=1)))
+            for l in np.unique(labels)}
 
 def _normalise(w: dict) -> dict:
     t = sum(w.values())
@@ -304,11 +321,11 @@ def curate_subset(Z,                       # attention space (N, d)
                   y,                       # class label per sample (N,)
                   scores,                  # spread answers (N,) (`spread_answers`)
                   size: float = 0.2,       # subset size: samples (>= 1) or a fraction of N (< 1)
-                  *, keep_quantile: float = 0.5, # keep samples scoring above this quantile of their class (all of it when all tie)
+                  *, keep_quantile: float = 0.5, # keep samples above this quantile of their class (all when all tie)
                   k_options=(2, 3, 4, 5),  # numbers of clusters to choose from (elbow), in both spaces
                   random_state=0,
                  ) -> np.ndarray:
-    "Indices of SLIM's feature-balanced subset (repeats possible): well-attended samples, spread over attention x opposite clusters."
+    "Indices of SLIM's feature-balanced subset (repeats possible): well-attended samples over attention x opposite."
     Z, Zo = np.asarray(to_numpy(Z), dtype=np.float64), np.asarray(to_numpy(Z_opposite), dtype=np.float64)
     y, s = to_numpy(y).astype(int), np.asarray(to_numpy(scores), dtype=float)
     check_same_length(Z=Z, Z_opposite=Zo, y=y, scores=s); check_finite(Z, "attention space"); check_finite(s, "scores")
@@ -328,7 +345,8 @@ def curate_subset(Z,                       # attention space (N, d)
             inside = l1 == i
             for j, w2 in _normalise(_spread(Zo[keep][inside], l2[inside])).items():
                 cells.append(keep[inside & (l2 == j)]); weights.append(w1[i] * w2)
-        weights = np.array(weights) / max(np.sum(weights), 1e-12) if np.sum(weights) > 0 else np.full(len(cells), 1 / len(cells))
+        weights = (np.array(weights) / max(np.sum(weights), 1e-12) if np.sum(weights) > 0
+                   else np.full(len(cells), 1 / len(cells)))
         share = np.floor(weights * b).astype(int)               # largest remainder, so the shares add up to b
         share[np.argsort(-(weights * b - share))[:b - share.sum()]] += 1
         for members, k in zip(cells, share): out.append(_diverse(members, k, Zo[members], rs))
@@ -336,10 +354,11 @@ def curate_subset(Z,                       # attention space (N, d)
 
 # %% ../nbs/16_slim.ipynb #3bd70d0b
 def with_head(model: nn.Module, # a model whose last layer is an nn.Linear named `fc`
-              head,             # a fitted linear classifier: `exmap.dfr.DFR` (its scaler folded in) or sklearn's LogisticRegression
+              head,             # a fitted linear classifier: `exmap.dfr.DFR` (scaler folded in) or a LogisticRegression
              ) -> nn.Module:
-    "A copy of `model` whose `fc` computes `head`'s decision function, so the new model can be explained (GradCAM, LRP)."
-    if not isinstance(getattr(model, "fc", None), nn.Linear): raise ValueError("with_head needs a model whose last layer is an nn.Linear named `fc`.")
+    "A copy of `model` whose `fc` computes `head`'s decision function, so the new model can be explained."
+    if not isinstance(getattr(model, "fc", None), nn.Linear):
+        raise ValueError("with_head needs a model whose last layer is an nn.Linear named `fc`.")
     if not hasattr(head, "coef_"): raise ValueError("head is not fitted: fit it first (it needs coef_ and intercept_).")
     W, b = np.asarray(head.coef_, dtype=np.float64), np.asarray(head.intercept_, dtype=np.float64).reshape(-1)
     sc = getattr(head, "scaler_", None)
@@ -348,7 +367,8 @@ def with_head(model: nn.Module, # a model whose last layer is an nn.Linear named
         mean = sc.mean_ if getattr(sc, "mean_", None) is not None and sc.with_mean else np.zeros(W.shape[1])
         W = W / scale; b = b - W @ mean
     if W.shape[0] == 1: W, b = np.vstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])   # binary: symmetric logits
-    if W.shape[1] != model.fc.in_features: raise ValueError(f"head has {W.shape[1]} features, the model's fc takes {model.fc.in_features}")
+    if W.shape[1] != model.fc.in_features:
+        raise ValueError(f"head has {W.shape[1]} features, the model's fc takes {model.fc.in_features}")
     m = copy.deepcopy(model).cpu()
     m.fc = nn.Linear(W.shape[1], W.shape[0])
     with torch.no_grad(): m.fc.weight.copy_(torch.as_tensor(W)); m.fc.bias.copy_(torch.as_tensor(b))
@@ -363,10 +383,11 @@ def retrain(model: nn.Module,
             epochs: int = 3, lr: float = 1e-4, batch_size: int = 128, # fine-tuning settings for mode="full"
             seed: int = 0, device=None, progress: bool = False,
            ) -> nn.Module:
-    "A new model trained on the curated subset: the ERM model with a new last layer (default), or fine-tuned as a whole."
+    "A new model trained on the curated subset: the ERM model with a new last layer (default), or fully fine-tuned."
     from exmap.dfr import DFR
     from exmap.train import extract_features, train_erm
-    if mode not in ("last", "full"): raise ValueError(f"mode={mode!r}: use 'last' (a new last layer) or 'full' (fine-tune everything)")
+    if mode not in ("last", "full"):
+        raise ValueError(f"mode={mode!r}: use 'last' (a new last layer) or 'full' (fine-tune everything)")
     idx = to_numpy(idx).astype(int)
     if len(idx) == 0: raise ValueError("The curated subset is empty: nothing to retrain on")
     y = to_numpy(data.y).astype(int)[idx]
@@ -398,7 +419,8 @@ def show_queries(images,          # images (N, C, H, W) in [0, 1]
         ax[r, c].imshow(np.clip(im.transpose(1, 2, 0), 0, 1) if im.shape[0] == 3 else im[0], cmap="gray")
         ax[r + 1, c].imshow(A[i], cmap="jet", vmin=0, vmax=1)
         if masks is not None:
-            for a in (ax[r, c], ax[r + 1, c]): a.contour(np.asarray(masks[i], float), levels=[.5], colors="w", linewidths=.6)
+            for a in (ax[r, c], ax[r + 1, c]):
+                a.contour(np.asarray(masks[i], float), levels=[.5], colors="w", linewidths=.6)
         t = f"#{i}" + ("" if answers is None else {1: " yes", 0: " no", -1: " ?"}[int(answers[k])])
         ax[r, c].set_title(t, fontsize=7)
     fig.tight_layout()
