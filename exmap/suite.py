@@ -11,12 +11,14 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 from .core import check_choice, to_numpy
-from .data import GroupDataset, GroupInfo, mnist_splits
+from .data import GroupDataset, GroupInfo, colored_mnist, mnist_splits
 from .multishortcut import MS_GLYPHS
 
 # %% auto #0
 __all__ = ['SUITE_VERSION', 'SUITE_SIZES', 'SUITE_MAX_SIZES', 'SUITE_HUES', 'SUITE_HUES5', 'SUITE_PATCH', 'SUITE_KINDS', 'SUITE',
-           'suite_info', 'draw_shortcut', 'suite_dataset', 'suite_settings', 'show_suite']
+           'STUDY_EXTRA', 'STUDY_BENCHMARKS', 'STUDY_SIZES', 'HELDOUT_KINDS', 'HELDOUT_P', 'HELDOUT', 'suite_info',
+           'draw_shortcut', 'suite_dataset', 'suite_settings', 'show_suite', 'draw_heldout', 'heldout_dataset',
+           'study_dataset', 'study_settings']
 
 # %% ../nbs/13_suite.ipynb #ab86ab3e
 SUITE_VERSION = 1  # bump whenever the images a benchmark name produces change (part of the cache key)
@@ -175,3 +177,98 @@ def show_suite(datasets: dict,           # benchmark name -> a `GroupDataset` of
     fig.tight_layout(h_pad=0.2, w_pad=0.1)
     plt.close(fig)  # the caller shows or saves it
     return fig
+
+# %% ../nbs/13_suite.ipynb #b503c1d9
+STUDY_EXTRA = {  # the defaults study's benchmarks beyond `SUITE`: name -> what it is
+    "color_95_balval": "color_95's images and ERM model, validated on a balanced set (half of the balanced test split)",
+    "null_cmnist": "Colored MNIST with colour independent of the label in every split (p = 0.5): no shortcut"}
+STUDY_BENCHMARKS = [*SUITE, *STUDY_EXTRA]  # the 12 benchmarks the defaults study chooses on
+STUDY_SIZES = {"n_train": 10000, "n_val": 5000, "n_test": 5000}  # the defaults study's split sizes
+HELDOUT_KINDS = {  # held-out shortcut kinds (attribute "yes" vs "no"), built after every default was fixed
+    "frame": "a 1-pixel white frame around the image (yes) or none",
+    "bright": "half-intensity ink (yes) or full-intensity ink",
+    "shift": "the digit moved 3 pixels right (yes) or 3 pixels left"}
+HELDOUT_P = {"97": 0.97, "99": 0.99}  # name tag -> P(attribute agrees with y) in train and validation
+HELDOUT = [f"heldout_{k}_{t}" for k in HELDOUT_KINDS for t in HELDOUT_P]
+
+# %% ../nbs/13_suite.ipynb #484679ab
+def draw_heldout(imgs,       # (N, H, W) uint8 grey digits
+                 attr,       # (N,) 1 where the image carries the held-out attribute, else 0
+                 kind: str,  # a key of `HELDOUT_KINDS`
+                ) -> tuple[torch.Tensor, dict]:
+    "Grey images (N, 3, H, W) in [0, 1] with the held-out attribute `kind` painted in, and bool masks (N, H, W)."
+    check_choice(kind, HELDOUT_KINDS, "held-out kind")
+    imgs, a = to_numpy(imgs), to_numpy(attr).astype(int).ravel()
+    if imgs.ndim != 3: raise ValueError(f"imgs must be (N, H, W) grey images, got shape {imgs.shape}.")
+    if len(a) != len(imgs): raise ValueError(f"imgs has {len(imgs)} images but attr has {len(a)} values.")
+    if len(a) and not np.isin(a, (0, 1)).all(): raise ValueError(f"attr must be 0 or 1, found {np.unique(a)[:6]}.")
+    a = a.astype(bool); x = imgs.astype(np.float32) / 255; digit = imgs > 0
+    if kind == "frame":
+        f = np.zeros(x.shape[1:], bool); f[0, :] = f[-1, :] = f[:, 0] = f[:, -1] = True
+        x[a] = np.maximum(x[a], f)
+        shortcut = a[:, None, None] & f & ~digit
+    elif kind == "bright":
+        x[a] *= 0.5
+        shortcut = a[:, None, None] & digit
+    else:  # shift: right (+3 columns) when the attribute is present, left otherwise
+        x = np.where(a[:, None, None], np.roll(x, 3, axis=2), np.roll(x, -3, axis=2))
+        digit = np.where(a[:, None, None], np.roll(digit, 3, axis=2), np.roll(digit, -3, axis=2))
+        shortcut = a[:, None, None] & digit
+    x = np.repeat(x[:, None], 3, axis=1)
+    return torch.from_numpy(np.ascontiguousarray(x)), {"mask_object": digit, "mask_shortcut": shortcut}
+
+# %% ../nbs/13_suite.ipynb #b9d40781
+def _study_sizes(n_train, n_val, n_test) -> dict:
+    given = dict(n_train=n_train, n_val=n_val, n_test=n_test)
+    return _suite_sizes(**{k: STUDY_SIZES[k] if v is None else v for k, v in given.items()})
+
+def heldout_dataset(name: str,              # a member of `HELDOUT`, e.g. "heldout_shift_99"
+                    *,
+                    seed: int = 0,          # seeds subsampling and attributes
+                    n_train: int | None = None, n_val: int | None = None, n_test: int | None = None, # None: `STUDY_SIZES`
+                    root=None,              # folder with the MNIST IDX files; default `default_data_root()/"mnist"`
+                   ) -> dict[str, GroupDataset]:
+    "Splits `{'train', 'val', 'test'}` of a held-out benchmark (train and val biased at its p, test balanced)."
+    check_choice(name, HELDOUT, "held-out benchmark")
+    _, kind, tag = name.split("_"); p = HELDOUT_P[tag]
+    info = GroupInfo(["y", kind], [_BINARY, ["no", "yes"]]); out = {}
+    for split, imgs, digits, rng in mnist_splits(root, seed, **_study_sizes(n_train, n_val, n_test)):
+        y = (digits > 4).astype(int); q = p if split != "test" else 0.5
+        attr = np.where(rng.random(len(y)) < q, y, 1 - y)
+        x, masks = draw_heldout(imgs, attr, kind)
+        out[split] = GroupDataset(x, torch.as_tensor(y), attr[:, None], info, f"study/{name}/{split}",
+                                  {"digit": digits.astype(int), **masks})
+    return out
+
+# %% ../nbs/13_suite.ipynb #bc14ca1a
+def study_dataset(name: str,              # a member of `STUDY_BENCHMARKS` or `HELDOUT`
+                  *,
+                  seed: int = 0,          # as in `suite_dataset`
+                  n_train: int | None = None, n_val: int | None = None, n_test: int | None = None, # None: `STUDY_SIZES`
+                  root=None,              # folder with the MNIST IDX files
+                 ) -> dict[str, GroupDataset]:
+    "Splits `{'train', 'val', 'test', 'erm_val'}` of a defaults-study benchmark; `erm_val` checkpoints its ERM model."
+    check_choice(name, [*STUDY_BENCHMARKS, *HELDOUT], "study benchmark")
+    sizes = _study_sizes(n_train, n_val, n_test)
+    if name in HELDOUT: ds = heldout_dataset(name, seed=seed, root=root, **sizes)
+    elif name == "null_cmnist": ds = colored_mnist(root, p_train=0.5, p_val=0.5, p_test=0.5, seed=seed, **sizes)
+    else: ds = suite_dataset(name.removesuffix("_balval"), seed=seed, root=root, **sizes)
+    ds["erm_val"] = ds["val"]
+    if name == "color_95_balval":  # two disjoint halves of the balanced test split
+        te = ds["test"]; perm = np.random.default_rng([seed, 11]).permutation(len(te)); h = len(perm) // 2
+        ds["val"], ds["test"] = te.subset(np.sort(perm[:h])), te.subset(np.sort(perm[h:]))
+    return ds
+
+def study_settings(name: str,             # a member of `STUDY_BENCHMARKS` or `HELDOUT`
+                   *,
+                   seed: int = 0,
+                   n_train: int | None = None, n_val: int | None = None, n_test: int | None = None, # as in `study_dataset`
+                  ) -> dict:
+    "The data settings of a defaults-study benchmark: the cache key of its ERM model and heatmaps."
+    check_choice(name, [*STUDY_BENCHMARKS, *HELDOUT], "study benchmark")
+    sizes = _study_sizes(n_train, n_val, n_test)
+    if name in SUITE or name == "color_95_balval":
+        return suite_settings(name.removesuffix("_balval"), seed=seed, **sizes)
+    extra = dict(p_train=0.5, p_val=0.5, p_test=0.5) if name == "null_cmnist" else dict(
+        kind=name.split("_")[1], p=HELDOUT_P[name.split("_")[2]])
+    return dict(name=f"study/{name}", version=SUITE_VERSION, seed=int(seed), **extra, **sizes)
