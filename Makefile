@@ -5,7 +5,15 @@ BIN := .venv/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MPLBACKEND := Agg
 SEEDS ?= 0 1 2
-PM := papermill --log-level WARNING --cwd nbs
+# Float pinning: every papermill run (reproduce, cmnist, msmnist, ablations, dro, suite, slim, tables, natural, nbs-*)
+# goes through scripts/pinned.sh, which pins torch/oneDNN/MKL/OpenBLAS kernels to AVX2, numba's code to a generic
+# CPU and the thread count to PIN_THREADS, so a seed gives the committed numbers on any x86-64 CPU.
+# PIN_FP=0 turns it off (faster, all cores; numbers may differ in the last bits and beyond). Tests run unpinned.
+PIN_FP ?= 1
+PIN_THREADS ?= 1
+export PIN_FP PIN_THREADS
+PIN := bash scripts/pinned.sh
+PM := $(PIN) papermill --log-level WARNING --cwd nbs
 # $(call seeds,NOTEBOOK,RUN NAME,EXTRA PAPERMILL ARGS): run an experiment notebook at full size once per seed in $(SEEDS)
 define seeds
 	@mkdir -p runs
@@ -178,10 +186,10 @@ $(NATURAL):
 	@test -n "$(DATA)" || { echo "usage: make $@ DATA=/path/to/$@ (see README: Natural images)"; exit 2; }
 	@mkdir -p runs
 	for s in $(SEEDS); do \
-	  .venv/bin/papermill nbs/26_natural.ipynb runs/26_natural_$@_seed$$s.ipynb -p dataset $@ -p data_dir "$(DATA)" \
+	  $(PIN) .venv/bin/papermill nbs/26_natural.ipynb runs/26_natural_$@_seed$$s.ipynb -p dataset $@ -p data_dir "$(DATA)" \
 	    -p smoke False -p seed $$s -p device "$(DEVICE)" -p num_workers $(WORKERS) -p weights "$(WEIGHTS)" || exit 1; \
 	done
-	.venv/bin/papermill nbs/46_tables_natural.ipynb runs/46_tables_natural.ipynb -p smoke False
+	$(PIN) .venv/bin/papermill nbs/46_tables_natural.ipynb runs/46_tables_natural.ipynb -p smoke False
 
 # heatmaps of one split on several GPUs (or CPU processes): NPROC=4 make extract DATASET=celeba DATA=... CKPT=...
 NPROC ?= 1

@@ -42,8 +42,9 @@ def test_torchrun_two_cpu_processes_equal_one(tree, reference, tmp_path):
     two = load_extraction(out)
     shards = {p.name: p.read_text().split() for p in (out/"progress").glob("rank*.txt")}
     assert sorted(shards) == ["rank0.txt", "rank1.txt"] and all(shards.values())  # both ranks did a share
-    for k in ("heatmaps", "features", "logits", "explained"):
-        np.testing.assert_array_equal(np.asarray(two[k]), np.asarray(reference[k]), err_msg=k)
+    np.testing.assert_array_equal(np.asarray(two["explained"]), np.asarray(reference["explained"]))
+    for k in ("heatmaps", "features", "logits"):   # same batches, same CPU: equal up to the last bits
+        np.testing.assert_allclose(np.asarray(two[k]), np.asarray(reference[k]), rtol=1e-5, atol=1e-7, err_msg=k)
 
 
 def test_killed_extraction_resumes_to_same_result(tree, reference, tmp_path):
@@ -69,23 +70,39 @@ def test_killed_extraction_resumes_to_same_result(tree, reference, tmp_path):
 
 
 def test_pipeline_end_to_end_resnet50_cpu(tree, tmp_path):
+    "ERM ResNet-50 -> streamed extraction -> ExMap -> DFR: the arrays streamed to disk equal the same model's in-memory"
+    " heatmaps, features and logits, and every stage hands the next what it needs."
     from exmap.cluster import ExMapClusterer
     from exmap.dfr import DFR
     from exmap.experiment import method_result
     from exmap.extract import extract
-    from exmap.lrp import prepare_heatmaps
+    from exmap.lrp import compute_heatmaps, prepare_heatmaps
+    from exmap.metrics import group_accuracy
     from exmap.train import erm_preset, extract_features, get_model, predict, train_erm
     torch.set_num_threads(1)
     ds = waterbirds(tree, image_size=32, verbose=False)
     model, hist = train_erm(get_model("tv:resnet50", seed=0), ds["train"], ds["val"],
                             **erm_preset("waterbirds", epochs=1, batch_size=8), progress=False, num_workers=0)
-    res = extract(model, ds["val"], tmp_path/"val", size=8, batch_size=6, progress=False)
-    P = prepare_heatmaps(np.asarray(res["heatmaps"]))
-    pseudo = ExMapClusterer(random_state=0).fit_predict(P, ds["val"].y.numpy())
-    F_test = extract_features(model, ds["test"].x, batch_size=8)
-    dfr = DFR(random_state=0).fit(np.asarray(res["features"]), ds["val"].y.numpy(), pseudo)
-    r = method_result(ds["test"].y, dfr.predict(F_test), ds["test"].g, ds["test"].info)
-    assert 0 <= r["test_wga"] <= r["test_mean"] <= 100
-    assert len(np.unique(pseudo)) >= 2 and len(hist) == 1
-    test_pred = predict(model, ds["test"].x, batch_size=8).argmax(1)
-    assert test_pred.shape == (len(ds["test"]),)
+    assert len(hist) == 1
+    model.eval()
+    res = extract(model, ds["val"], tmp_path/"val", size=8, batch_size=5, progress=False)  # 12 images: a ragged last batch
+    xv = torch.stack([ds["val"].x[i] for i in range(len(ds["val"]))])
+    H, explained = compute_heatmaps(model, xv, size=8, batch_size=12, progress=False)   # in memory, one batch
+    np.testing.assert_allclose(np.asarray(res["heatmaps"]), H, rtol=2e-3, atol=1e-4 * np.abs(H).max())
+    np.testing.assert_array_equal(np.asarray(res["explained"]), explained)
+    logits = predict(model, xv, batch_size=12).numpy()
+    # float32 ResNet-50 in batches of 5 vs 12: oneDNN sums in another order (relative differences ~1e-4 seen)
+    np.testing.assert_allclose(np.asarray(res["logits"]), logits, rtol=2e-3, atol=2e-4 * np.abs(logits).max())
+    np.testing.assert_array_equal(explained, logits.argmax(1))               # LRP explains the predicted class
+    F_val = extract_features(model, xv, batch_size=12)
+    np.testing.assert_allclose(np.asarray(res["features"]), F_val, rtol=2e-3, atol=2e-4 * np.abs(F_val).max())
+    y_val = ds["val"].y.numpy()
+    pseudo = ExMapClusterer(random_state=0).fit_predict(prepare_heatmaps(np.asarray(res["heatmaps"])), y_val)
+    assert len(np.unique(pseudo)) >= 2
+    assert all(len(np.unique(y_val[pseudo == p])) == 1 for p in np.unique(pseudo)), "a pseudo-group spans two classes"
+    dfr = DFR(random_state=0).fit(np.asarray(res["features"]), y_val, pseudo)
+    pred = dfr.predict(extract_features(model, ds["test"].x, batch_size=8))
+    yt, gt = ds["test"].y.numpy(), ds["test"].g
+    r = method_result(yt, pred, gt, ds["test"].info)
+    acc = 100 * group_accuracy(yt, pred, gt, n_groups=ds["test"].info.n_groups)
+    assert r["test_wga"] == pytest.approx(np.nanmin(acc)) and r["test_mean"] == pytest.approx(100 * (pred == yt).mean())
