@@ -1,49 +1,65 @@
-"The defaults study's comparison summary (scripts/defaults_study.py): counts and means from known rows."
-import importlib.util, sys
+"""The defaults study (nbs/28_defaults_study.ipynb, results/defaults_study/): it runs the package's own code, and the
+defaults the package ships are the ones the study ran or the ones it picked."""
+import json, re
 from pathlib import Path
-import pandas as pd
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).parents[1]
+STUDY = ROOT/"results"/"defaults_study"
+NB = ROOT/"nbs"/"28_defaults_study.ipynb"
+
+def code_cells(path):
+    return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+def test_no_library_logic_in_scripts():
+    "Model fitting, eigensolvers and kNN graphs live in exmap/ only: scripts/ holds thin wrappers at most."
+    pat = re.compile(r"LogisticRegression|eigsh|lobpcg|kneighbors_graph")
+    hits = [f"{p.name}:{i}" for p in (ROOT/"scripts").rglob("*") if p.is_file() and p.suffix in (".py", ".sh")
+            for i, line in enumerate(p.read_text().splitlines(), 1) if pat.search(line)]
+    assert hits == []
+
+def test_notebook_calls_the_package():
+    "The study imports exmap's public functions and nothing that fits models or clusters by itself."
+    src = "\n".join(code_cells(NB))
+    mods = {m.split(".")[0] for m in re.findall(r"^\s*(?:from|import) ([\w.]+)", src, re.M)}
+    assert mods <= {"exmap", "json", "time", "warnings", "numpy", "pandas", "matplotlib", "torch"}, mods
+    assert not re.search(r"from exmap\.\w+ import [^\n]*\b_\w", src), "private exmap names imported"
+    assert "exmap_groups(" in src and "DFR(" in src and "proxy_worst_accuracy(" in src
+    nb = json.loads(NB.read_text())
+    params = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+    assert len(params) == 1 and "smoke: bool = True" in "".join(params[0]["source"])
 
 @pytest.fixture(scope="module")
-def study():
-    spec = importlib.util.spec_from_file_location("defaults_study", ROOT/"scripts"/"defaults_study.py")
-    mod = importlib.util.module_from_spec(spec); sys.modules["defaults_study"] = mod; spec.loader.exec_module(mod)
-    return mod
+def summary():
+    return json.loads((STUDY/"summary.json").read_text())
 
-def rows(key, values, wga):
-    "One row per (benchmark, seed, value): wga[(benchmark, seed)] = WGA per value, class balance 10, true groups 90."
-    return pd.DataFrame([{"benchmark": b, "seed": s, key: v, "dfr_exmap": w, "n_groups": 4, "proxy_dfr_gain": 0.0,
-                          "dfr_class": 10.0, "dfr_true": 90.0}
-                         for (b, s), ws in wga.items() for v, w in zip(values, ws)])
+def test_shipped_defaults_were_run_or_picked(summary):
+    "Each default the package ships is what the study ran as shipped, or what its criterion picked."
+    from exmap.pipeline import EXMAP_DEFAULTS
+    from exmap.dfr import DFR
+    now = {**EXMAP_DEFAULTS, "dfr_min_group_size": DFR().min_group_size}
+    for k, ran in summary["shipped"].items():
+        assert now[k] in (ran, summary["picked"][k]), f"{k}: ships {now[k]!r}, study ran {ran!r}, picked {summary['picked'][k]!r}"
+    from exmap.suite import STUDY_BENCHMARKS, HELDOUT
+    assert summary["benchmarks"] == list(STUDY_BENCHMARKS) and summary["heldout"] == list(HELDOUT)
 
-def test_comparison_summary_three_values(study):
-    vals = study.VARIANTS["norm"]; assert vals[0] == "max"  # the default comes first: the others are compared to it
-    wga = {("heldout_a", 0): (20, 50, 20.01), ("heldout_a", 1): (40, 30, 5), ("heldout_b", 0): (7, 7, 60)}
-    table, counts = study.comparison_summary(rows("norm", vals, wga), "norm")
-    assert counts["runs"] == 3
-    assert (counts["none_higher"], counts["none_equal"], counts["none_lower"]) == (1, 1, 1)
-    assert (counts["l2_higher"], counts["l2_equal"], counts["l2_lower"]) == (1, 1, 1)
-    assert counts["mean_max"] == 22.3 and counts["mean_none"] == 29.0
-    # below class balance (10) by more than 2 points: max 7 (b), none 7 (b), l2 5 (a, seed 1)
-    assert (counts["below_class_by_2_max"], counts["below_class_by_2_none"], counts["below_class_by_2_l2"]) == (1, 1, 1)
-    assert list(table.index) == ["a", "b"] and table.loc["a", "none"] == "40.0 ± 14.1"
+@pytest.mark.parametrize("stage", ["explain", "cluster", "dfr"])
+def test_choices_follow_the_declared_rule(stage):
+    """A stage's choice differs from the shipped value only where its table has a 'better' verdict, and the verdicts
+    follow the rule: 'better' means a mean paired difference above twice its standard error."""
+    s = json.loads((STUDY/f"{stage}.json").read_text())
+    t = s["table"]
+    for r in t:
+        if r["verdict"] == "better": assert r["diff"] > r["2se"]
+        if r["verdict"] in ("tie", "worse"): assert not r["diff"] > r["2se"]
+        assert r["n"] == len(s["benchmarks"])
+    if all(r["verdict"] != "better" for r in t): assert s["chosen"] == s["shipped"], stage
 
-def test_comparison_summary_two_values_keeps_merge_keys(study):
-    "Stage merge's summary keeps the keys the README and merge.json were written with."
-    wga = {("heldout_a", 0): (20, 30), ("heldout_a", 1): (40, 40)}
-    _, counts = study.comparison_summary(rows("merge", study.VARIANTS["merge"], wga), "merge")
-    assert {k: counts[k] for k in ("evidence_higher", "equal", "evidence_lower")} == dict(evidence_higher=1, equal=1, evidence_lower=0)
-
-def test_summary_aligns_references_whatever_the_row_order(study):
-    "Rows come in file order (color_95_balval before color_95); the references must follow each run, not the position."
-    df = pd.DataFrame([{"benchmark": b, "seed": 0, "norm": v, "dfr_exmap": w, "n_groups": 4, "proxy_dfr_gain": 0.0,
-                        "dfr_class": c, "dfr_true": t}
-                       for b, c, t, ws in [("color_95_balval", 90.0, 91.0, (89.0, 87.5, 95.0)),
-                                           ("color_95", 60.0, 90.0, (90.0, 50.0, 86.0))]
-                       for v, w in zip(study.VARIANTS["norm"], ws)])
-    table, counts = study.comparison_summary(df, "norm", "study benchmark")
-    assert list(table.index) == ["color_95", "color_95_balval"] and table.index.name == "study benchmark"
-    assert (counts["below_class_by_2_max"], counts["below_class_by_2_none"], counts["below_class_by_2_l2"]) == (0, 2, 0)
-    assert (counts["within_3_of_true_max"], counts["within_3_of_true_none"], counts["within_3_of_true_l2"]) == (2, 0, 1)
+def test_merge_follows_the_held_out_outcome():
+    "Stage merge says what decided it (no label-free criterion does) and keeps the rule with the higher held-out mean."
+    s = json.loads((STUDY/"merge.json").read_text())
+    assert "held-out" in s["decided_by"] and "none decides" in s["criterion"]
+    ev = np.mean([r["defaults"] for r in s["heldout_table"]]); no = np.mean([r["merge=none"] for r in s["heldout_table"]])
+    assert s["chosen"]["merge"] == ("evidence" if ev >= no else "none")
+    c = s["heldout_counts"]; assert c["higher"] + c["equal"] + c["lower"] == len(s["heldout_table"])
