@@ -24,12 +24,16 @@ def group_accuracy(y_true,          # true labels (N,)
     check_same_length(y_true=y_true, y_pred=y_pred, groups=groups)
     if len(groups) == 0: raise ValueError("group_accuracy got empty input: pass at least one sample.")
     if not np.issubdtype(groups.dtype, np.integer):
-        if not (np.issubdtype(groups.dtype, np.number) and np.isfinite(groups).all() and (groups == np.round(groups)).all()):
-            raise ValueError(f"groups must hold integer group ids, got {groups.dtype} values such as {groups[:3].tolist()}.")
+        whole = np.issubdtype(groups.dtype, np.number) and np.isfinite(groups).all()
+        if not (whole and (groups == np.round(groups)).all()):
+            raise ValueError(f"groups must hold integer group ids, got {groups.dtype} values "
+                             f"such as {groups[:3].tolist()}.")
     groups = groups.astype(int)
-    if groups.min() < 0: raise ValueError(f"groups holds negative ids ({int(groups.min())}): group ids are 0, 1, ..., G-1.")
+    if groups.min() < 0:
+        raise ValueError(f"groups holds negative ids ({int(groups.min())}): group ids are 0, 1, ..., G-1.")
     if n_groups is not None and groups.max() >= n_groups:
-        raise ValueError(f"groups holds id {int(groups.max())} but n_groups={n_groups}: ids out of range 0..{n_groups - 1}.")
+        raise ValueError(f"groups holds id {int(groups.max())} but n_groups={n_groups}: "
+                         f"ids out of range 0..{n_groups - 1}.")
     n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
     total = np.bincount(groups, minlength=n_groups).astype(float)
     correct = np.bincount(groups, weights=(y_true == y_pred).astype(float), minlength=n_groups)
@@ -49,8 +53,8 @@ def group_table(y_true, y_pred, groups,
     n_groups = len(names) if names is not None else (len(train_counts) if train_counts is not None else None)
     acc = group_accuracy(y_true, y_pred, groups, n_groups)
     n = np.bincount(to_numpy(groups).astype(int), minlength=len(acc))
-    df = pd.DataFrame({"group": np.arange(len(acc)), "name": names if names is not None else [str(i) for i in range(len(acc))],
-                       "n": n, "acc": 100 * acc})
+    names = names if names is not None else [str(i) for i in range(len(acc))]
+    df = pd.DataFrame({"group": np.arange(len(acc)), "name": names, "n": n, "acc": 100 * acc})
     if train_counts is not None:
         w = np.asarray(train_counts, float); df["train_weight"] = w / w.sum()
     return df
