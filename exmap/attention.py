@@ -24,13 +24,14 @@ def find_layer(model: nn.Module,
                layer: str | nn.Module | None = None, # dotted module name, a module, or None: the last spatial block
                x: torch.Tensor | None = None,        # a batch of inputs (one sample is used) to find the spatial output
               ) -> tuple[str, nn.Module]:
-    "The (name, module) whose activations GradCAM weighs: `layer` itself if its output is a spatial map, else the last spatial module inside it."
+    "The (name, module) GradCAM weighs: `layer` if its output is a spatial map, else the last spatial module inside."
     if isinstance(layer, nn.Module):
         names = {m: n for n, m in model.named_modules()}
         if layer not in names: raise ValueError("The module passed as `layer` is not part of the model.")
         layer = names[layer]
     if layer is None: layer = ""
-    if not isinstance(layer, str): raise TypeError(f"layer must be a dotted name, a module or None, not {type(layer).__name__}")
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a dotted name, a module or None, not {type(layer).__name__}")
     try: root = model.get_submodule(layer)
     except AttributeError:
         convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
@@ -100,7 +101,7 @@ def compute_gradcam(model: nn.Module,
                     device=None,
                     progress: bool = True,
                    ) -> tuple[np.ndarray, np.ndarray]:
-    "GradCAM maps (N, 1, H, W) float32, upsampled to the input size, and the explained class of each sample (like `compute_heatmaps`)."
+    "GradCAM maps (N, 1, H, W) float32, upsampled to the input size, and the explained class of each sample."
     hw = tuple(x.shape[2:]) if size is None else (size, size)
     out = np.empty((len(x), 1, *hw), np.float32); explained = np.empty(len(x), np.int64)
     for i, cam, _, t in _gradcam_batches(model, x, layer, target, batch_size, device, progress):
@@ -134,7 +135,8 @@ def aiou(maps,                    # GradCAM maps or LRP heatmaps (N, C, h, w) / 
         M = M[:, 0]
     if M.ndim != 3: raise ValueError(f"masks must be (N, H, W) or (N, 1, H, W), got shape {M.shape}")
     check_same_length(maps=A, masks=M)
-    if not 0 < threshold <= 1: raise ValueError(f"threshold={threshold} must lie in (0, 1]: maps are normalised to [0, 1]")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold={threshold} must lie in (0, 1]: maps are normalised to [0, 1]")
     M = torch.from_numpy(M.astype(np.float32))
     if M.min() < 0 or M.max() > 1: raise ValueError("masks must hold values in [0, 1] (True/1 on the object)")
     if A.shape[1:] != M.shape[1:]:  # maps at another resolution: upsample to the mask, as SLIM scores image-sized maps
