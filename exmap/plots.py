@@ -1,4 +1,5 @@
-"""Figures of datasets and results: example images per group, the Whac-A-Mole gaps per method, and worst-group accuracy per method beside the paper's.
+"""Figures of datasets and results: example images per group, the Whac-A-Mole gaps per method, and worst-group
+accuracy per method beside the paper's.
 
 Docs: https://exmap-dev.github.io/exmap/plots.html.md"""
 
@@ -34,10 +35,11 @@ def show_groups(ds: GroupDataset,       # any dataset with groups
             for s in ax.spines.values(): s.set_visible(False)
             if k < len(idx):
                 img = ds.x[idx[k]].detach().cpu().float().clamp(0, 1)
-                ax.imshow(img[0] if img.shape[0] == 1 else img.permute(1, 2, 0), cmap="gray" if img.shape[0] == 1 else None,
-                          vmin=0, vmax=1)
+                grey = img.shape[0] == 1
+                ax.imshow(img[0] if grey else img.permute(1, 2, 0), cmap="gray" if grey else None, vmin=0, vmax=1)
             elif k == 0: ax.text(0.5, 0.5, "no samples", ha="center", va="center", fontsize=8, transform=ax.transAxes)
-        axs[g, 0].set_ylabel(f"{names[g]}\n(n={len(np.nonzero(ds.g == g)[0])})", rotation=0, ha="right", va="center", fontsize=8)
+        axs[g, 0].set_ylabel(f"{names[g]}\n(n={len(np.nonzero(ds.g == g)[0])})", rotation=0, ha="right",
+                             va="center", fontsize=8)
     fig.suptitle(ds.name, fontsize=10)
     fig.tight_layout()
     plt.close(fig)  # the caller shows or saves it; no second copy in notebooks
@@ -64,10 +66,12 @@ def plot_gaps(t: pd.DataFrame,      # `wam_summary`'s table: one row per method,
             ax.plot(np.full(len(v), x[i] + (j - 1) * w), v, "k.", ms=4)
     ax.axhline(0, color="k", lw=.8)
     ax.set_xticks(x); ax.set_xticklabels(methods, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("gap to I.D. accuracy (points)"); ax.legend(fontsize=8, loc="lower right"); ax.set_title(title, fontsize=9)
+    ax.set_ylabel("gap to I.D. accuracy (points)"); ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title, fontsize=9)
     cols = ["id_acc", *WAM_GAPS, "wga"]
     text = [[f"{r[c]:.1f} ± {r[c + '_std']:.1f}" for c in cols] for _, r in t.iterrows()]
-    colours = [["#ffb3b3" if (c in WAM_GAPS and bool(wr[c])) else "white" for c in cols] for (_, wr) in worse.iterrows()]
+    colours = [["#ffb3b3" if (c in WAM_GAPS and bool(wr[c])) else "white" for c in cols]
+               for (_, wr) in worse.iterrows()]
     ax2.axis("off")
     tab = ax2.table(cellText=text, cellColours=colours, rowLabels=methods, colLabels=[WAM_COLUMNS[c] for c in cols],
                     loc="center", cellLoc="center")
@@ -97,6 +101,7 @@ def plot_wga(methods: pd.DataFrame,      # tidy frame from `exmap.experiment.loa
         ax.plot(np.full(len(v), i), v, "k.", ms=6)
         if paper.get(m) and paper[m][0] is not None: ax.plot([i - .4, i + .4], [paper[m][0]] * 2, "r-", lw=2)
     ax.set_xticks(range(len(order))); ax.set_xticklabels(order, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("test worst-group acc. %"); ax.set_title(title or "bars = our mean, dots = seeds, red = paper", fontsize=9)
+    ax.set_ylabel("test worst-group acc. %")
+    ax.set_title(title or "bars = our mean, dots = seeds, red = paper", fontsize=9)
     fig.tight_layout(); plt.close(fig)
     return fig
