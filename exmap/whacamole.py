@@ -1,4 +1,5 @@
-"""Whac-A-Mole metrics and tables for two shortcuts at once: in-distribution accuracy, the BG, CoObj and BG+CoObj gaps and worst-group accuracy, as dicts and tidy DataFrames, and the Table 3 layout read from results JSONs.
+"""Whac-A-Mole metrics and tables for two shortcuts at once: in-distribution accuracy, the BG, CoObj and BG+CoObj
+gaps and worst-group accuracy, as dicts and tidy DataFrames, and the Table 3 layout read from results JSONs.
 
 Docs: https://exmap-dev.github.io/exmap/whacamole.html.md"""
 
@@ -32,7 +33,7 @@ def shortcut_states(y,      # labels (N,)
                     bg,     # background attribute (N,); value k goes with class k
                     coobj,  # co-occurring object attribute (N,)
                    ) -> np.ndarray:
-    "State of each sample, an index into `WAM_STATES`: 0 both agree, 1 bg conflicts, 2 coobj conflicts, 3 both conflict."
+    "State of each sample, an index into `WAM_STATES`: 0 both agree, 1 bg, 2 coobj conflicts, 3 both conflict."
     y, bg, coobj = _labels(y, bg, coobj)
     return (bg != y).astype(int) + 2 * (coobj != y)
 
@@ -71,7 +72,7 @@ def state_table(y_true,        # true labels (N,)
     y, bg, coobj = _labels(y_true, bg, coobj)
     y_pred = to_numpy(y_pred).astype(int).ravel(); check_same_length(y_true=y, y_pred=y_pred)
     w = _weights(weights)
-    n_classes = int(max(y.max(initial=0), bg.max(initial=0), coobj.max(initial=0))) + 1 if n_classes is None else n_classes
+    if n_classes is None: n_classes = int(max(y.max(initial=0), bg.max(initial=0), coobj.max(initial=0))) + 1
     s = shortcut_states(y, bg, coobj)
     acc = group_accuracy(y, y_pred, s * n_classes + y, 4 * n_classes).reshape(4, n_classes)  # (state, class)
     pooled = group_accuracy(y, y_pred, s, 4)
@@ -154,8 +155,8 @@ WAM_GAPS = ["bg_gap", "coobj_gap", "both_gap"]
 WAM_COLUMNS = {"id_acc": "I.D. acc", "bg_gap": "BG gap", "coobj_gap": "CoObj gap", "both_gap": "BG+CoObj gap",
                "wga": "WGA", "mean_acc": "mean acc"}
 GEORGE_SOHONI = "GEORGE(DFR) [Sohoni: UMAP+GMM]"          # GEORGE as published (UMAP + GMM on features), then DFR
-GEORGE_EXMAP = "GEORGE(DFR) [ExMap code: spectral on features]"  # the ExMap authors' GEORGE(DFR): eigengap spectral on features
-RENAMED_METHODS = {"GEORGE(DFR)": GEORGE_SOHONI}  # names in results written before the two GEORGE(DFR) rows were told apart
+GEORGE_EXMAP = "GEORGE(DFR) [ExMap code: spectral on features]"  # the ExMap authors' GEORGE(DFR)
+RENAMED_METHODS = {"GEORGE(DFR)": GEORGE_SOHONI}  # names in results written before the two rows were told apart
 # ExMap (CVPR 2024) Table 3, UrbanCars: (BG gap, CoObj gap, BG+CoObj gap); the paper's "DFR (Both)" is our "DFR",
 # its "GEORGE (DFR)" the authors' code (spectral clustering on features). The paper gives no I.D. accuracy there.
 PAPER_URBANCARS_GAPS = {"ERM": (-8.2, -14.2, -69.0), "DFR": (-4.6, -5.4, -14.2), "DFR (BG)": (-0.3, -29.2, -33.2),
@@ -168,16 +169,19 @@ def load_wam_results(folder # a results folder of `21_msmnist` runs, e.g. result
                     ) -> pd.DataFrame:
     "One row per (run, method) with the Whac-A-Mole numbers of every results JSON in `folder`."
     files = sorted(Path(folder).glob("*.json"))
-    if not files: raise FileNotFoundError(f"No results JSON in {Path(folder).resolve()}: run nbs/21_msmnist.ipynb first "
-                                          "(make msmnist, or its smoke run for smoke=True).")
+    if not files:
+        raise FileNotFoundError(f"No results JSON in {Path(folder).resolve()}: run nbs/21_msmnist.ipynb first "
+                                "(make msmnist, or its smoke run for smoke=True).")
     rows = []
     for f in files:
         r = json.loads(f.read_text())
         for m, v in r["methods"].items():
             missing = [k for k in ("id_acc", *WAM_GAPS) if k not in v]
-            if missing: raise ValueError(f"{f}: method {m!r} lacks {missing}; rerun nbs/21_msmnist.ipynb for this seed.")
-            rows.append(dict(run=f.stem, seed=r["settings"].get("seed"), method=RENAMED_METHODS.get(m, m), id_acc=v["id_acc"],
-                             bg_gap=v["bg_gap"], coobj_gap=v["coobj_gap"], both_gap=v["both_gap"], wga=v["test_wga"],
+            if missing:
+                raise ValueError(f"{f}: method {m!r} lacks {missing}; rerun nbs/21_msmnist.ipynb for this seed.")
+            rows.append(dict(run=f.stem, seed=r["settings"].get("seed"), method=RENAMED_METHODS.get(m, m),
+                             id_acc=v["id_acc"], bg_gap=v["bg_gap"], coobj_gap=v["coobj_gap"],
+                             both_gap=v["both_gap"], wga=v["test_wga"],
                              mean_acc=v["test_mean"]))
     return pd.DataFrame(rows)
 
@@ -217,7 +221,7 @@ def _paper_cell(m, paper):
     return " / ".join("could not be retrieved" if v is None else f"{v:.1f}" for v in paper[m])
 
 def wam_markdown_table(t: pd.DataFrame, worse: pd.DataFrame, # from `wam_summary`
-                       paper: dict | None = None,            # method -> paper (BG, CoObj, BG+CoObj) gaps; default `PAPER_URBANCARS_GAPS`
+                       paper: dict | None = None,            # method -> paper gaps; default `PAPER_URBANCARS_GAPS`
                       ) -> pd.DataFrame:
     "The table to print: 'mean ± std' cells, worse gaps red (🔴), the paper's UrbanCars gaps beside ours."
     paper = PAPER_URBANCARS_GAPS if paper is None else paper
@@ -250,7 +254,7 @@ def wam_per_seed(df: pd.DataFrame, order=None) -> pd.DataFrame:
 # %% ../nbs/12_whacamole.ipynb #5fbe76de
 def wam_reading(t: pd.DataFrame, # from `wam_summary`
                 tol: float = 1.0) -> str:
-    "The Whac-A-Mole question in words: does DFR told about one attribute widen the other's gap, and does any method widen a gap?"
+    "In words: does DFR told about one attribute widen the other's gap, and does any method widen a gap?"
     m = t.set_index("method")
     def g(meth, gap): return f"{m.loc[meth, gap]:.1f} ± {m.loc[meth, gap + '_std']:.1f}"
     lines = []
