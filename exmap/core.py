@@ -6,14 +6,14 @@ Docs: https://exmap-dev.github.io/exmap/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0e45e69a
 from __future__ import annotations
-import os, json, random, tempfile, hashlib
+import os, json, numbers, random, tempfile, hashlib
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['patch_torchvision', 'set_seed', 'get_device', 'to_numpy', 'check_same_length', 'check_finite', 'check_choice',
-           'atomic_write_text', 'atomic_write_json', 'settings_key']
+__all__ = ['patch_torchvision', 'set_seed', 'torch_seed', 'get_device', 'to_numpy', 'check_same_length', 'check_finite',
+           'check_choice', 'atomic_write', 'atomic_write_text', 'atomic_save', 'atomic_write_json', 'settings_key']
 
 # %% ../nbs/00_core.ipynb #d9411469
 _TV_LIB = None  # keep the Library object alive: dropping it would unregister the schemas
@@ -23,7 +23,7 @@ def _has_nms_schema() -> bool:
     except RuntimeError: return False
 
 def patch_torchvision() -> bool:
-    "Define the `torchvision::nms`/`qnms` schemas when torchvision's compiled ops cannot load. Returns True if it patched."
+    "Define the `torchvision::nms`/`qnms` schemas when torchvision's compiled ops cannot load; True if it patched."
     global _TV_LIB
     if _has_nms_schema(): return False  # torchvision already imported with its ops, or patched before
     import importlib.util
@@ -47,13 +47,22 @@ def set_seed(seed: int = 0 # seed for python, numpy and torch
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
+# %% ../nbs/00_core.ipynb #46ee2fd9
+def torch_seed(random_state=0, # int, `np.random.RandomState` or None (a fresh random seed)
+              ) -> int:
+    "An int seed for torch from scikit-learn's `random_state` (through `check_random_state` unless it is an int)."
+    if isinstance(random_state, numbers.Integral): return int(random_state)
+    from sklearn.utils import check_random_state
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
 # %% ../nbs/00_core.ipynb #ec116398
 def get_device(device: str | torch.device | None = None # "cpu", "cuda", "mps" or None for the best available
               ) -> torch.device:
     "The requested device, or CUDA, then MPS, then CPU when `device` is None."
     if device is not None: return torch.device(device)
     if torch.cuda.is_available(): return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available(): return torch.device("mps")
     return torch.device("cpu")
 
 # %% ../nbs/00_core.ipynb #c28f2348
@@ -88,18 +97,32 @@ def check_choice(value: str, choices, what: str = "name"):
     return value
 
 # %% ../nbs/00_core.ipynb #641ca0ac
-def atomic_write_text(path, text: str) -> Path:
-    "Write `text` to `path` through a temporary file and a rename, creating parent folders."
+def atomic_write(path,           # the file to write
+                 write_fn,       # write_fn(f) writes the content to the open file object f
+                 mode: str = "wb", # "wb" for bytes (torch.save, np.save), "w" for text
+                ) -> Path:
+    "Call `write_fn` on a temporary file next to `path`, then rename it to `path`, creating parent folders."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f: f.write(text)
+        with os.fdopen(fd, mode) as f: write_fn(f)
         umask = os.umask(0); os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
     return path
+
+# %% ../nbs/00_core.ipynb #53261a88
+def atomic_write_text(path, text: str) -> Path:
+    "Write `text` to `path` atomically (`atomic_write`), creating parent folders."
+    return atomic_write(path, lambda f: f.write(text), "w")
+
+def atomic_save(path, # a `.npy` file (numpy array) or any other file (`torch.save`)
+                obj) -> Path:
+    "Save `obj` atomically: `np.save` for a `.npy` path, else `torch.save` (state dicts, checkpoints)."
+    if Path(path).suffix == ".npy": return atomic_write(path, lambda f: np.save(f, np.asarray(obj)))
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 # %% ../nbs/00_core.ipynb #1829c637
 def _json_default(o):

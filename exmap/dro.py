@@ -7,24 +7,22 @@ Docs: https://exmap-dev.github.io/exmap/dro.html.md"""
 
 # %% ../nbs/14_dro.ipynb #78fb7f70
 from __future__ import annotations
-import copy, math, time
-from typing import Callable
+import math
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
-from .core import check_choice, get_device, set_seed, to_numpy
+from .core import get_device, to_numpy, torch_seed
 from .data import GroupDataset
-from .train import get_model, predict, val_mean_accuracy
+from .train import Objective, get_model, predict, train_model
 from .jtt import selection_score
 from .metrics import group_accuracy
 
 # %% auto #0
-__all__ = ['check_groups', 'GroupDROLoss', 'cvar_loss', 'gce_loss', 'train_robust', 'GroupDRO', 'CVaRDRO', 'LfF']
+__all__ = ['check_groups', 'GroupDROLoss', 'cvar_loss', 'gce_loss', 'GroupDROObjective', 'CVaRObjective', 'LfFObjective',
+           'GroupDRO', 'CVaRDRO', 'LfF']
 
 # %% ../nbs/14_dro.ipynb #840318a0
 def check_groups(groups,                   # group id per sample (N,), or None
@@ -51,7 +49,7 @@ def check_groups(groups,                   # group id per sample (N,), or None
 
 # %% ../nbs/14_dro.ipynb #c67afa1b
 class GroupDROLoss:
-    "Online group DRO (Sagawa et al., Algorithm 1): exponentiated-gradient weights `q` over groups; call with per-sample losses and group ids."
+    "Online group DRO (Sagawa et al., Algorithm 1): exponentiated-gradient weights `q` over groups."
     def __init__(self,
                  n_groups: int,            # number of groups G
                  *,
@@ -59,12 +57,15 @@ class GroupDROLoss:
                  adjustment: float = 0.0,  # generalisation adjustment C (0: off); adds C / sqrt(n_g) to group g's loss
                  group_counts=None,        # training samples per group (G,), for the adjustment and empty groups
                  device=None):
-        if int(n_groups) != n_groups or n_groups < 1: raise ValueError(f"n_groups must be an integer >= 1, got {n_groups!r}.")
+        if int(n_groups) != n_groups or n_groups < 1:
+            raise ValueError(f"n_groups must be an integer >= 1, got {n_groups!r}.")
         if eta < 0: raise ValueError(f"eta must be >= 0 (the step size of the group weights), got {eta}.")
         if adjustment < 0: raise ValueError(f"adjustment (C) must be >= 0, got {adjustment}.")
         self.n_groups, self.eta, self.adjustment = int(n_groups), float(eta), float(adjustment)
-        counts = torch.ones(self.n_groups) if group_counts is None else torch.as_tensor(to_numpy(group_counts), dtype=torch.float32)
-        if counts.shape != (self.n_groups,): raise ValueError(f"group_counts must have {self.n_groups} entries, got {tuple(counts.shape)}.")
+        counts = (torch.ones(self.n_groups) if group_counts is None else
+                  torch.as_tensor(to_numpy(group_counts), dtype=torch.float32))
+        if counts.shape != (self.n_groups,):
+            raise ValueError(f"group_counts must have {self.n_groups} entries, got {tuple(counts.shape)}.")
         present = (counts > 0).float()
         self.q = (present / present.sum()).to(get_device(device))
         self.adj = (self.adjustment / counts.clamp_min(1).sqrt() * present).to(self.q.device)
@@ -107,85 +108,101 @@ def gce_loss(logits: torch.Tensor, # (B, n_classes)
     return (1 - p.clamp_min(1e-8) ** q) / q
 
 # %% ../nbs/14_dro.ipynb #7e9f7b0a
-def train_robust(model: nn.Module,
-                 train: GroupDataset,              # training split
-                 loss_fn: Callable,                # loss_fn(logits, y, idx, x) -> scalar loss of the batch
-                 val: GroupDataset | None = None,  # validation split for checkpoint selection; None keeps the last epoch
-                 *,
-                 select: Callable | None = None,   # score(val_logits, val) -> float, higher is better; default mean accuracy
-                 epochs: int = 3, lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4,
-                 optimizer: str = "adam",          # "adam" or "sgd" (momentum 0.9)
-                 seed: int = 0,
-                 device=None,
-                 extra_params=(),                  # more parameters to optimise (e.g. a second model's)
-                 on_epoch: Callable | None = None, # on_epoch() -> dict of extra history columns
-                 progress: bool = True,
-                 desc: str = "train",
-                ) -> tuple[nn.Module, pd.DataFrame]:
-    "Train `model` on `loss_fn`; return it with the selected epoch's weights (eval mode) and a per-epoch history."
-    check_choice(optimizer, ("adam", "sgd"), "optimizer")
-    if epochs < 1: raise ValueError(f"epochs={epochs}: train for at least one epoch.")
-    if len(train) == 0: raise ValueError("The training set is empty.")
-    select = select or val_mean_accuracy
-    set_seed(seed); gen = torch.Generator().manual_seed(seed)
-    device = get_device(device); model = model.to(device)
-    params = list(model.parameters()) + list(extra_params)
-    opt = (torch.optim.Adam(params, lr=lr, weight_decay=weight_decay) if optimizer == "adam" else
-           torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay))
-    n, best, best_state, rows = len(train), -np.inf, None, []
-    n_batches = (n + batch_size - 1) // batch_size
-    bar = tqdm(total=epochs * n_batches, desc=desc, disable=not progress, leave=False)
-    for epoch in range(epochs):
-        t0, loss_sum, correct = time.time(), 0., 0
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        for b in range(n_batches):
-            i = perm[b * batch_size:(b + 1) * batch_size]
-            xb, yb = train.x[i].to(device), train.y[i].to(device)
-            out = model(xb); loss = loss_fn(out, yb, i, xb)
-            if not torch.isfinite(loss): raise FloatingPointError(f"The loss became {loss.item()} in epoch {epoch + 1}: lower lr or eta.")
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-            loss_sum += loss.item() * len(i); correct += (out.argmax(1) == yb).sum().item()
-            bar.update(1)
-        row = dict(epoch=epoch + 1, train_loss=loss_sum / n, train_acc=100 * correct / n)
-        if on_epoch is not None: row.update(on_epoch())
-        if val is not None:
-            logits = predict(model, val.x, device=device)
-            row.update(val_acc=val_mean_accuracy(logits, val), score=float(select(logits, val)))
-        row["time_s"] = time.time() - t0
-        rows.append(row)
-        score = row.get("score", epoch)
-        if score > best: best, best_state = score, copy.deepcopy(model.state_dict())
-    bar.close()
-    model.load_state_dict(best_state)
-    hist = pd.DataFrame(rows)
-    hist["selected"] = hist.index == (hist["score"].idxmax() if "score" in hist else len(hist) - 1)
-    return model.eval(), hist
+class GroupDROObjective(Objective):
+    "Group DRO's objective for `exmap.train.train_model`: per-sample cross-entropies reduced by `GroupDROLoss`."
+    def __init__(self, groups,                 # training (pseudo-)group id of each training sample (N,)
+                 n_groups: int | None = None,  # number of groups; None: max id + 1
+                 *, eta: float = 0.01, adjustment: float = 0.0, device=None):
+        g = check_groups(groups, len(groups), "train_groups", n_groups)
+        self.groups, self.counts = torch.as_tensor(g), np.bincount(g, minlength=int(n_groups or g.max() + 1))
+        self.loss = GroupDROLoss(len(self.counts), eta=eta, adjustment=adjustment, group_counts=self.counts,
+                                 device=device)
+    def reduce(self, losses, idx): return self.loss(losses, self.groups[idx])
+    def on_epoch(self) -> dict: return {f"q{j}": float(v) for j, v in enumerate(self.loss.q.cpu())}
+    def state_dict(self) -> dict: return {"q": self.loss.q.cpu()}
+    def load_state_dict(self, state: dict):
+        if "q" in state: self.loss.q = state["q"].to(self.loss.q.device)
+
+# %% ../nbs/14_dro.ipynb #77c1be90
+class CVaRObjective(Objective):
+    "CVaR DRO's objective for `exmap.train.train_model`: the mean of the `alpha` worst fraction of the batch's losses."
+    def __init__(self, alpha: float = 0.1): # worst fraction of the batch, in (0, 1]
+        if not 0 < alpha <= 1: raise ValueError(f"alpha must be in (0, 1], got {alpha}.")
+        self.alpha = alpha
+    def reduce(self, losses, idx): return cvar_loss(losses, self.alpha)
+
+# %% ../nbs/14_dro.ipynb #e369597a
+class LfFObjective(Objective):
+    "LfF's objective for `exmap.train.train_model`: the debiased model's weighted loss plus the biased model's GCE."
+    def __init__(self, biased: nn.Module,     # the biased model, trained with the generalised cross-entropy
+                 y,                           # training labels (N,), for the per-class normalisation
+                 *, q: float = 0.7,           # GCE parameter of the biased model
+                 ema: float = 0.7,            # EMA factor of the per-sample losses
+                 class_norm: bool = True,     # divide each EMA by its maximum over the class (the authors' code)
+                ):
+        if not 0 < q <= 1: raise ValueError(f"q must be in (0, 1], got {q}.")
+        if not 0 <= ema < 1: raise ValueError(f"ema must be in [0, 1), got {ema}.")
+        self.biased, self.q, self.ema, self.class_norm = biased, q, ema, class_norm
+        self.y = torch.as_tensor(to_numpy(y)).long().ravel(); n = len(self.y)
+        self.ema_b, self.ema_d, self.wrong_b = torch.zeros(n), torch.zeros(n), torch.zeros(n, dtype=torch.bool)
+
+    def weights(self, idx=None) -> torch.Tensor:
+        "`W = CE_b / (CE_b + CE_d)` of the samples `idx` (None: all) from the EMAs (normalised per class if asked)."
+        idx = slice(None) if idx is None else idx
+        b, d = self.ema_b[idx], self.ema_d[idx]
+        if self.class_norm:
+            def cmax(e): return torch.zeros(int(self.y.max()) + 1).scatter_reduce(0, self.y, e, "amax")
+            b, d = b / cmax(self.ema_b)[self.y[idx]].clamp_min(1e-8), d / cmax(self.ema_d)[self.y[idx]].clamp_min(1e-8)
+        return b / (b + d + 1e-8)
+
+    def __call__(self, logits, y, idx, x):
+        out_b = self.biased(x)
+        losses = self.per_sample(logits, y)
+        ce_b, ce_d = F.cross_entropy(out_b, y, reduction="none").detach().cpu(), losses.detach().cpu()
+        self.ema_b[idx] = self.ema * self.ema_b[idx] + (1 - self.ema) * ce_b
+        self.ema_d[idx] = self.ema * self.ema_d[idx] + (1 - self.ema) * ce_d
+        self.wrong_b[idx] = (out_b.argmax(1) != y).cpu()
+        return (losses * self.weights(idx).to(logits.device)).mean() + gce_loss(out_b, y, self.q).mean()
+
+    def parameters(self): return list(self.biased.parameters())
+    def on_epoch(self) -> dict:
+        w, wr = self.weights(), self.wrong_b
+        return {"w_biased_wrong": float(w[wr].mean()) if wr.any() else float("nan"),
+                "w_biased_right": float(w[~wr].mean()) if (~wr).any() else float("nan")}
+    def state_dict(self) -> dict:
+        return dict(ema_b=self.ema_b, ema_d=self.ema_d, wrong_b=self.wrong_b, biased=self.biased.state_dict())
+    def load_state_dict(self, state: dict):
+        if not state: return
+        self.ema_b, self.ema_d, self.wrong_b = state["ema_b"], state["ema_d"], state["wrong_b"]
+        self.biased.load_state_dict(state["biased"])
 
 # %% ../nbs/14_dro.ipynb #f87c7cec
 class _RobustTrainer(BaseEstimator):
     "Shared recipe, validation and prediction of the strategies in this module."
     def _check_fit(self, train, val, val_groups):
-        if not isinstance(train, GroupDataset): raise TypeError(f"train must be a GroupDataset (exmap.data), got {type(train).__name__}.")
-        if val is not None and not isinstance(val, GroupDataset): raise TypeError(f"val must be a GroupDataset or None, got {type(val).__name__}.")
+        if not isinstance(train, GroupDataset):
+            raise TypeError(f"train must be a GroupDataset (exmap.data), got {type(train).__name__}.")
+        if val is not None and not isinstance(val, GroupDataset):
+            raise TypeError(f"val must be a GroupDataset or None, got {type(val).__name__}.")
         if val_groups is not None and val is None:
             raise ValueError("val_groups were given without val: pass the validation split they belong to.")
         vg = check_groups(val_groups, len(val) if val is not None else 0, "val_groups")
         self.n_features_in_ = int(np.prod(train.x.shape[1:]))
         return vg
 
-    def _new_model(self, train, offset: int = 0):
-        return get_model(self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1], seed=self.seed + offset)
+    def _new_model(self, train, seed: int):
+        return get_model(self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1], seed=seed)
 
-    def _train(self, model, train, loss_fn, val, vg, **kw):
+    def _train(self, model, train, objective, val, vg, seed: int, desc: str):
+        "`exmap.train.train_model` on `objective`, keeping every epoch's weights and validation predictions."
         score, preds, states = selection_score(vg), [], []
         def select(logits, v):   # every epoch: keep the validation predictions and the weights, for `reselect`
             preds.append(to_numpy(logits).argmax(1))
             states.append({k: t.detach().cpu().clone() for k, t in model.state_dict().items()})
             return score(logits, v)
-        out = train_robust(model, train, loss_fn, val, select=select, epochs=self.epochs, lr=self.lr,
-                           batch_size=self.batch_size, weight_decay=self.weight_decay, optimizer=self.optimizer,
-                           seed=self.seed, device=self.device, progress=self.progress, **kw)
+        out = train_model(model, train, val, objective, select=select, epochs=self.epochs, lr=self.lr,
+                          batch_size=self.batch_size, weight_decay=self.weight_decay, optimizer=self.optimizer,
+                          random_state=seed, device=self.device, progress=self.progress, desc=desc)
         self._spec = dict(name=self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1])
         self._states = states
         self.val_pred_ = np.stack(preds) if preds else None
@@ -222,7 +239,8 @@ class GroupDRO(_RobustTrainer):
     """Group DRO (Sagawa et al., 2020) trained from scratch on a training split with (pseudo-)groups.
 
     Attributes: `model_` (selected model), `history_` (per-epoch DataFrame with the group weights `q0`, `q1`, ...),
-    `selected_epoch_`, `q_` (final group weights, float array (G,)), `n_groups_`, `train_group_counts_`, `n_features_in_`."""
+    `selected_epoch_`, `q_` (final group weights, float array (G,)), `n_groups_`, `train_group_counts_`,
+    `n_features_in_`."""
     def __init__(self, model: str = "cnn", # `exmap.train.get_model` name
                  *,
                  eta: float = 0.01,         # step size of the group weights (Sagawa et al.: 0.01)
@@ -230,10 +248,12 @@ class GroupDRO(_RobustTrainer):
                  n_groups: int | None = None, # number of groups; None: max training id + 1
                  epochs: int = 3, lr: float = 1e-3, batch_size: int = 128,
                  weight_decay: float = 1e-4, # L2; the paper's "strong L2" is 0.1-1 with SGD
-                 optimizer: str = "adam", seed: int = 0, device=None, progress: bool = False):
+                 optimizer: str = "adam",
+                 random_state=0,            # int, RandomState or None: seeds initialisation and shuffling
+                 device=None, progress: bool = False):
         self.model, self.eta, self.adjustment, self.n_groups = model, eta, adjustment, n_groups
         self.epochs, self.lr, self.batch_size, self.weight_decay = epochs, lr, batch_size, weight_decay
-        self.optimizer, self.seed, self.device, self.progress = optimizer, seed, device, progress
+        self.optimizer, self.random_state, self.device, self.progress = optimizer, random_state, device, progress
 
     def fit(self, train: GroupDataset,
             val: GroupDataset | None = None,
@@ -242,16 +262,12 @@ class GroupDRO(_RobustTrainer):
            ):
         vg = self._check_fit(train, val, val_groups)
         g = check_groups(train_groups, len(train), "train_groups", self.n_groups)
-        if g is None: g = np.zeros(len(train), np.int64)
-        G = int(self.n_groups or g.max() + 1)
-        self.n_groups_, self.train_group_counts_ = G, np.bincount(g, minlength=G)
-        obj = GroupDROLoss(G, eta=self.eta, adjustment=self.adjustment, group_counts=self.train_group_counts_,
-                           device=self.device)
-        gt = torch.as_tensor(g)
-        def loss_fn(out, y, idx, x): return obj(F.cross_entropy(out, y, reduction="none"), gt[idx])
-        def on_epoch(): return {f"q{j}": float(v) for j, v in enumerate(obj.q.cpu())}
-        model, hist = self._train(self._new_model(train), train, loss_fn, val, vg, on_epoch=on_epoch, desc="Group DRO")
-        self.q_ = obj.q.cpu().numpy().astype(np.float64)
+        obj = GroupDROObjective(np.zeros(len(train), np.int64) if g is None else g, self.n_groups, eta=self.eta,
+                                adjustment=self.adjustment, device=self.device)
+        self.n_groups_, self.train_group_counts_ = len(obj.counts), obj.counts
+        seed = torch_seed(self.random_state)
+        model, hist = self._train(self._new_model(train, seed), train, obj, val, vg, seed, "Group DRO")
+        self.q_ = obj.loss.q.cpu().numpy().astype(np.float64)
         return self._finish(model, hist)
 
 # %% ../nbs/14_dro.ipynb #3b94352a
@@ -263,18 +279,19 @@ class CVaRDRO(_RobustTrainer):
                  *,
                  alpha: float = 0.1,        # worst fraction of the batch whose mean loss is minimised
                  epochs: int = 3, lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4,
-                 optimizer: str = "adam", seed: int = 0, device=None, progress: bool = False):
+                 optimizer: str = "adam",
+                 random_state=0,            # int, RandomState or None: seeds initialisation and shuffling
+                 device=None, progress: bool = False):
         self.model, self.alpha = model, alpha
         self.epochs, self.lr, self.batch_size, self.weight_decay = epochs, lr, batch_size, weight_decay
-        self.optimizer, self.seed, self.device, self.progress = optimizer, seed, device, progress
+        self.optimizer, self.random_state, self.device, self.progress = optimizer, random_state, device, progress
 
     def fit(self, train: GroupDataset, val: GroupDataset | None = None,
             val_groups=None, # validation (pseudo-)group ids for selection; None: mean accuracy
            ):
         vg = self._check_fit(train, val, val_groups)
-        if not 0 < self.alpha <= 1: raise ValueError(f"alpha must be in (0, 1], got {self.alpha}.")
-        def loss_fn(out, y, idx, x): return cvar_loss(F.cross_entropy(out, y, reduction="none"), self.alpha)
-        return self._finish(*self._train(self._new_model(train), train, loss_fn, val, vg, desc="CVaR DRO"))
+        obj, seed = CVaRObjective(self.alpha), torch_seed(self.random_state)
+        return self._finish(*self._train(self._new_model(train, seed), train, obj, val, vg, seed, "CVaR DRO"))
 
 # %% ../nbs/14_dro.ipynb #ab29064e
 class LfF(_RobustTrainer):
@@ -288,37 +305,23 @@ class LfF(_RobustTrainer):
                  *,
                  q: float = 0.7,            # GCE parameter of the biased model
                  ema: float = 0.7,          # EMA factor of the per-sample losses
+                 class_norm: bool = True,   # divide the EMAs by their per-class maximum (the authors' code)
                  epochs: int = 3, lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4,
-                 optimizer: str = "adam", seed: int = 0, device=None, progress: bool = False):
-        self.model, self.q, self.ema = model, q, ema
+                 optimizer: str = "adam",
+                 random_state=0,            # int, RandomState or None: seeds both models and the shuffling
+                 device=None, progress: bool = False):
+        self.model, self.q, self.ema, self.class_norm = model, q, ema, class_norm
         self.epochs, self.lr, self.batch_size, self.weight_decay = epochs, lr, batch_size, weight_decay
-        self.optimizer, self.seed, self.device, self.progress = optimizer, seed, device, progress
+        self.optimizer, self.random_state, self.device, self.progress = optimizer, random_state, device, progress
 
     def fit(self, train: GroupDataset, val: GroupDataset | None = None,
             val_groups=None, # validation (pseudo-)group ids for selection of the debiased model; None: mean accuracy
            ):
         vg = self._check_fit(train, val, val_groups)
-        if not 0 < self.q <= 1: raise ValueError(f"q must be in (0, 1], got {self.q}.")
-        if not 0 <= self.ema < 1: raise ValueError(f"ema must be in [0, 1), got {self.ema}.")
-        device = get_device(self.device)
-        biased = self._new_model(train, offset=1).to(device).train()
-        ema_b, ema_d = torch.zeros(len(train)), torch.zeros(len(train))
-        wrong_b = torch.zeros(len(train), dtype=torch.bool)
-        def loss_fn(out, y, idx, x):
-            out_b = biased(x)
-            ce_b = F.cross_entropy(out_b, y, reduction="none").detach().cpu()
-            ce_d = F.cross_entropy(out, y, reduction="none").detach().cpu()
-            ema_b[idx] = self.ema * ema_b[idx] + (1 - self.ema) * ce_b
-            ema_d[idx] = self.ema * ema_d[idx] + (1 - self.ema) * ce_d
-            wrong_b[idx] = (out_b.argmax(1) != y).cpu()
-            w = (ema_b[idx] / (ema_b[idx] + ema_d[idx] + 1e-8)).to(out.device)
-            return (F.cross_entropy(out, y, reduction="none") * w).mean() + gce_loss(out_b, y, self.q).mean()
-        def on_epoch():
-            w = ema_b / (ema_b + ema_d + 1e-8)
-            return {"w_biased_wrong": float(w[wrong_b].mean()) if wrong_b.any() else float("nan"),
-                    "w_biased_right": float(w[~wrong_b].mean()) if (~wrong_b).any() else float("nan")}
-        model, hist = self._train(self._new_model(train), train, loss_fn, val, vg, extra_params=biased.parameters(),
-                                  on_epoch=on_epoch, desc="LfF")
+        seed = torch_seed(self.random_state)
+        biased = self._new_model(train, seed + 1).to(get_device(self.device)).train()
+        obj = LfFObjective(biased, train.y, q=self.q, ema=self.ema, class_norm=self.class_norm)
+        model, hist = self._train(self._new_model(train, seed), train, obj, val, vg, seed, "LfF")
         self.biased_model_ = biased.eval()
-        self.weights_ = (ema_b / (ema_b + ema_d + 1e-8)).numpy().astype(np.float64)
+        self.weights_ = obj.weights().numpy().astype(np.float64)
         return self._finish(model, hist)

@@ -8,18 +8,18 @@ Docs: https://exmap-dev.github.io/exmap/jtt.html.md"""
 
 # %% ../nbs/09_jtt.ipynb #2e36c4f4
 from __future__ import annotations
-import numbers, os, shutil, tempfile, weakref
+import itertools, shutil, tempfile, weakref
 from pathlib import Path
 from typing import Callable
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
-from .core import check_same_length, to_numpy
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from .core import atomic_save, check_same_length, to_numpy, torch_seed
 from .data import GroupDataset, GroupInfo
 from .metrics import group_accuracy
 from .train import get_model, predict, train_erm
@@ -61,16 +61,18 @@ def selection_score(groups=None, # group or pseudo-group id of each validation s
 # %% ../nbs/09_jtt.ipynb #5c39611a
 def _check_T_grid(T_grid):
     T_grid = sorted({int(t) for t in T_grid})
-    if not T_grid or T_grid[0] < 1: raise ValueError(f"T_grid={T_grid}: pass identification epochs >= 1, e.g. (1, 2).")
+    if not T_grid or T_grid[0] < 1:
+        raise ValueError(f"T_grid={T_grid}: pass identification epochs >= 1, e.g. (1, 2).")
     return T_grid
 
 def _is_dataset(d) -> bool:
-    "A group dataset: an in-memory `GroupDataset`, or a file-backed one (`exmap.images.ImageGroupDataset`) with `x`, `y`, `info`."
-    return isinstance(d, GroupDataset) or (isinstance(d, torch.utils.data.Dataset) and all(hasattr(d, a) for a in ("x", "y", "info")))
+    "A group dataset: an in-memory `GroupDataset`, or a file-backed one (`exmap.images.ImageGroupDataset`)."
+    if isinstance(d, GroupDataset): return True
+    return isinstance(d, torch.utils.data.Dataset) and all(hasattr(d, a) for a in ("x", "y", "info"))
 
-def identify_errors(train,                      # training split: a `GroupDataset`, or a file-backed `ImageGroupDataset`
+def identify_errors(train,                      # training split: a `GroupDataset` or a file-backed `ImageGroupDataset`
                     T_grid=(1, 2),              # identification epochs whose error sets to keep
-                    model: str = "cnn",         # `exmap.train.get_model` name
+                    model: str = "cnn",         # `exmap.train.get_model` name ("mlp" for feature vectors)
                     lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4,
                     optimizer: str = "adam", seed: int = 0, device=None, progress: bool = False,
                     num_workers: int = 0,       # DataLoader workers that decode file-backed images
@@ -89,58 +91,29 @@ def identify_errors(train,                      # training split: a `GroupDatase
     return {t: errors[t] for t in T_grid}
 
 # %% ../nbs/09_jtt.ipynb #f66ea9bc
-_TABULAR_CHECKS = (  # scikit-learn common checks that fit on 2-D tabular data
-    "check_classifier_data_not_an_array",
-    "check_classifiers_classes",
-    "check_classifiers_one_label",
-    "check_classifiers_train",
-    "check_dict_unchanged",
-    "check_dont_overwrite_parameters",
-    "check_dtype_object",
-    "check_estimators_dtypes",
-    "check_estimators_empty_data_messages",
-    "check_estimators_fit_returns_self",
-    "check_estimators_nan_inf",
-    "check_estimators_overwrite_params",
-    "check_estimators_pickle",
-    "check_f_contiguous_array_estimator",
-    "check_fit2d_1feature",
-    "check_fit2d_1sample",
-    "check_fit2d_predict1d",
-    "check_fit_check_is_fitted",
-    "check_fit_idempotent",
-    "check_fit_score_takes_y",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_n_features_in",
-    "check_n_features_in_after_fitting",
-    "check_pipeline_consistency",
-    "check_positive_only_tag_during_fit",
-    "check_readonly_memmap_input",
-    "check_supervised_y_2d",
-)
-
 def _argbest(score, tiebreak) -> int:
     "Index of the highest `score`; ties go to the highest `tiebreak`, then to the lowest index."
     score, tiebreak = np.asarray(score, float), np.asarray(tiebreak, float)
     return int(np.lexsort((-np.arange(len(score)), tiebreak, score))[-1])
 
-def _torch_seed(random_state) -> int:
-    "An int seed for torch from an int, a RandomState or None (`check_random_state`)."
-    if isinstance(random_state, numbers.Integral): return int(random_state)
-    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+def _check_inputs(x, what: str):
+    "Images (N, C, H, W) or feature vectors (N, D) as a float tensor, checked as scikit-learn checks arrays."
+    if sparse.issparse(x): raise TypeError(f"{what}: sparse data was passed, but JTT needs dense images or features.")
+    if isinstance(x, torch.Tensor):
+        x = x if torch.is_floating_point(x) else x.float()
+        if x.ndim < 2: raise ValueError(f"Expected 2D array, got {x.ndim}D array instead ({what}).")
+        if len(x) == 0: raise ValueError(f"{what} is empty: pass at least one sample.")
+        if not torch.isfinite(x).all(): raise ValueError(f"{what} holds NaN/inf values. Recompute or drop them.")
+    else:
+        x = check_array(x, allow_nd=True, dtype=np.float32, input_name=what)
+        x = torch.from_numpy(np.require(x, requirements="W"))  # a read-only input is copied, not shared
+    if x.ndim not in (2, 4):
+        raise ValueError(f"{what} must be images (N, C, H, W) or feature vectors (N, D), got shape {tuple(x.shape)}.")
+    return x
 
-def _image_dataset(x, y, classes, what: str) -> GroupDataset:
-    "A `GroupDataset` (no attributes) of images `x` (N, C, H, W) and labels `y` mapped to indices of `classes`."
-    if sparse.issparse(x): raise TypeError(f"{what}: sparse data was passed, but JTT needs dense images (N, C, H, W).")
-    x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float32))
-    if x.ndim != 4:
-        raise ValueError(f"{what} must be images (N, C, H, W), got shape {tuple(x.shape)}. JTT trains an image model "
-                         "(`model=`); for feature vectors (N, D) use `exmap.dfr.DFR`.")
-    if not torch.is_floating_point(x): x = x.float()
-    if len(x) == 0: raise ValueError(f"{what} is empty: pass at least one image.")
-    if not torch.isfinite(x).all(): raise ValueError(f"{what} holds NaN/inf values. Recompute those images or drop them.")
-    y = to_numpy(y).ravel()
+def _as_dataset(x, y, classes, what: str) -> GroupDataset:
+    "A `GroupDataset` (no attributes) of inputs `x` and labels `y` mapped to indices of `classes`."
+    x, y = _check_inputs(x, what), to_numpy(y).ravel()
     check_same_length(**{what: x, "y": y})
     idx = np.searchsorted(classes, y)
     if (idx >= len(classes)).any() or (classes[np.minimum(idx, len(classes) - 1)] != y).any():
@@ -149,28 +122,18 @@ def _image_dataset(x, y, classes, what: str) -> GroupDataset:
     info = GroupInfo(["y", "unknown"], [[str(c) for c in classes], ["?"]])
     return GroupDataset(x, torch.as_tensor(idx, dtype=torch.long), np.zeros((len(y), 1), int), info, what)
 
-def _save_state(state, path: Path):
-    "Write a state dict atomically (temporary file, then rename): an interrupted write leaves no partial file."
-    tmp = path.with_name(path.name + ".tmp")
-    try: torch.save(state, tmp); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-
+# %% ../nbs/09_jtt.ipynb #0fc97cb4
 class JTT(ClassifierMixin, BaseEstimator):
     """Just Train Twice with model selection by true groups, pseudo-groups or mean accuracy.
-
-    `fit(X, y, val_groups, val=(X_val, y_val))` on images (N, C, H, W) (arrays or tensors) and labels, or
-    `fit(train, val, val_groups)` on `GroupDataset`s or file-backed `exmap.images.ImageGroupDataset`s (trained
-    through DataLoaders with the training split's transform, scored with the evaluation transform; the error set is
-    upsampled as repeated indices, never as copied images). Every candidate (T, lambda, epoch) is kept on disk (one
-    weights file each, in `checkpoint_dir`), not in memory, so `select(groups)` can re-select for any grouping
-    without training again while memory holds one model.
 
     Attributes
     ----------
     classes_ : ndarray, shape (n_classes,)
         Class labels seen in `fit` (0..C-1 for a dataset).
+    n_features_in_ : int
+        Values per sample: C * H * W for images, D for feature vectors.
     input_shape_ : tuple of int
-        Shape (C, H, W) of the training images.
+        Shape of one training sample: (C, H, W) or (D,).
     errors_ : dict
         T -> bool ndarray (N,): the error set of each identification epoch T.
     candidates_ : pandas.DataFrame
@@ -189,16 +152,12 @@ class JTT(ClassifierMixin, BaseEstimator):
         Folder with each candidate's weights (`candidate_<i>.pt`); a temporary folder, removed with the
         estimator, when `checkpoint_dir` is None.
     """
-    _expected_failed_checks = {c: "JTT trains an image model (`model=`) on images (N, C, H, W); scikit-learn's common "
-                                  "checks feed 2-D tabular arrays, which JTT refuses with a ValueError naming the shape"
-                               for c in _TABULAR_CHECKS}
-
     def __init__(self,
                  T_grid=(1, 2),        # identification epochs T
                  *,
                  lambdas=(20, 50),     # upsampling factors lambda
                  epochs: int = 3,      # epochs of each retraining (each epoch is a checkpoint candidate)
-                 model: str = "cnn",   # `exmap.train.get_model` name, for identification and retraining
+                 model: str = "auto",  # `exmap.train.get_model` name; "auto": "cnn" for images, "mlp" for vectors
                  lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4, optimizer: str = "adam",
                  random_state=0,       # int, RandomState or None: seeds identification, initialisation and shuffling
                  device=None, progress: bool = False,
@@ -208,144 +167,176 @@ class JTT(ClassifierMixin, BaseEstimator):
                 ):
         self.T_grid, self.lambdas, self.epochs, self.model = T_grid, lambdas, epochs, model
         self.lr, self.batch_size, self.weight_decay, self.optimizer = lr, batch_size, weight_decay, optimizer
-        self.random_state, self.device, self.progress, self.checkpoint_dir = random_state, device, progress, checkpoint_dir
-        self.num_workers, self.amp = num_workers, amp
+        self.random_state, self.device, self.progress = random_state, device, progress
+        self.checkpoint_dir, self.num_workers, self.amp = checkpoint_dir, num_workers, amp
 
-    def _train_kw(self, seed):
-        return dict(lr=self.lr, batch_size=self.batch_size, weight_decay=self.weight_decay, optimizer=self.optimizer,
-                    seed=seed, device=self.device, progress=self.progress, num_workers=self.num_workers, amp=self.amp)
+# %% ../nbs/09_jtt.ipynb #82abbe4f
+@patch
+def _train_kw(self: JTT, seed: int) -> dict:
+    return dict(lr=self.lr, batch_size=self.batch_size, weight_decay=self.weight_decay, optimizer=self.optimizer,
+                seed=seed, device=self.device, progress=self.progress, num_workers=self.num_workers, amp=self.amp)
 
-    def _datasets(self, X, y, val):
-        "The training and validation datasets from datasets or from images and labels; sets `classes_`."
-        if _is_dataset(X):
-            if _is_dataset(y):
-                if val is not None: raise ValueError("Pass the validation set once: as the second argument or as val=.")
-                val = y
-            elif y is not None:
-                raise ValueError("X is a GroupDataset (it holds the labels): pass the validation GroupDataset as the "
-                                 "second argument or as val=, not labels.")
-            train = X
-            self.classes_ = np.arange(train.info.n_classes)
-        else:
-            if y is None:
-                raise ValueError("JTT requires y to be passed, but the target y is None. Pass the class label of each "
-                                 "training image (or a GroupDataset as X).")
-            yv = to_numpy(y).ravel()
-            check_classification_targets(yv)
-            self.classes_ = np.unique(yv)
-            train = _image_dataset(X, yv, self.classes_, "X")
-        if isinstance(val, (tuple, list)) and len(val) == 2:
-            val = _image_dataset(val[0], val[1], self.classes_, "X_val")
-        elif val is None: val = train  # no validation set: candidates are scored on the training set
-        elif not _is_dataset(val):
-            raise TypeError(f"val must be a GroupDataset, an ImageGroupDataset or a tuple (X_val, y_val), got {type(val).__name__}.")
-        if len(val) == 0: raise ValueError("JTT selects on a validation set: pass a non-empty `val`.")
-        if len(self.classes_) < 2:
-            raise ValueError(f"JTT needs at least two classes in y, got 1 class ({self.classes_[0]!r}).")
-        return train, val
+@patch
+def _model_name(self: JTT, x) -> str:
+    "The model for inputs `x`: `model`, or for 'auto' a CNN for images and an MLP for feature vectors."
+    vectors = len(x.shape) == 2
+    if self.model == "auto": return "mlp" if vectors else "cnn"
+    if vectors and self.model != "mlp":
+        raise ValueError(f"model={self.model!r} takes images (N, C, H, W), but X holds feature vectors "
+                         f"{tuple(x.shape)}: pass model='mlp' or 'auto'.")
+    return self.model
 
-    def fit(self, X,               # training images (N, C, H, W) (array or tensor), or a training (Image)GroupDataset
-            y=None,                # training labels (N,); or, when X is a dataset, the validation dataset
-            val_groups=None,       # validation groups (true or pseudo) for selection; None: mean accuracy
-            *,
-            val=None,              # validation set: (X_val, y_val) or a dataset; None: the training set
-            errors: dict | None = None, # {T: bool error set}, e.g. from `identify_errors`, to skip identification
-           ):
-        "Identify error sets, retrain once per (T, lambda), keep every epoch as a candidate on disk, select; returns `self`."
-        T_grid = _check_T_grid(self.T_grid)
-        lambdas = sorted({int(l) for l in self.lambdas})
-        if not lambdas or lambdas[0] < 1: raise ValueError(f"lambdas={self.lambdas}: pass integers >= 1, e.g. (20, 50).")
-        train, val = self._datasets(X, y, val)
-        if val_groups is not None: check_same_length(val_groups=val_groups, val=val.y)
-        seed = _torch_seed(self.random_state)
-        if errors is None: errors = identify_errors(train, T_grid, self.model, **self._train_kw(seed))
-        missing = [t for t in T_grid if t not in errors]
-        if missing: raise ValueError(f"errors has no error set for T={missing}; pass one per T in T_grid={T_grid}.")
-        for t in T_grid: check_same_length(**{f"errors[{t}]": errors[t]}, train=train.y)
-        self.errors_ = {t: to_numpy(errors[t]).astype(bool) for t in T_grid}
-        if self.checkpoint_dir is None:
-            self.checkpoint_dir_ = tempfile.mkdtemp(prefix="exmap-jtt-")
-            weakref.finalize(self, shutil.rmtree, self.checkpoint_dir_, True)  # removed with the estimator
-        else:
-            self.checkpoint_dir_ = str(self.checkpoint_dir); Path(self.checkpoint_dir_).mkdir(parents=True, exist_ok=True)
-        rows, preds, self.histories_ = [], [], {}
-        for t in T_grid:
-            for lam in lambdas:
-                rep = upsample_repeats(self.errors_[t], lam)
-                m = get_model(self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1], seed=seed)
-                def record(logits, ds, m=m, t=t, lam=lam):   # every epoch: keep predictions, write the weights
-                    preds.append(to_numpy(logits).argmax(1))
-                    _save_state(m.state_dict(), self._candidate_path(len(rows)))
-                    epoch = 1 + sum(r["T"] == t and r["lam"] == lam for r in rows)
-                    rows.append(dict(T=t, lam=lam, epoch=epoch, n_error=int(self.errors_[t].sum()), n_seen=int(rep.sum()),
-                                     val_acc=100 * float((preds[-1] == to_numpy(ds.y)).mean())))
-                    return 0.
-                _, hist = train_erm(m, train, val, epochs=self.epochs, select=record, repeats=rep, **self._train_kw(seed))
-                self.histories_[(t, lam)] = hist
-        self.candidates_ = pd.DataFrame(rows)
-        self.val_pred_, self.val_y_ = np.stack(preds).astype(np.int64), to_numpy(val.y).ravel().astype(np.int64)
-        self.input_shape_ = tuple(int(s) for s in train.x.shape[1:])
-        self._spec = dict(name=self.model, n_classes=train.info.n_classes, in_channels=train.x.shape[1])
-        self.selected_ = self.select_index(val_groups)
-        self.model_ = self.candidate_model(self.selected_)
-        return self
+@patch
+def _datasets(self: JTT, X, y, val):
+    "The training and validation datasets from datasets or from inputs and labels; sets `classes_`."
+    if _is_dataset(X):
+        if _is_dataset(y):
+            if val is not None: raise ValueError("Pass the validation set once: as the second argument or as val=.")
+            val = y
+        elif y is not None:
+            raise ValueError("X is a GroupDataset (it holds the labels): pass the validation GroupDataset as the "
+                             "second argument or as val=, not labels.")
+        train = X
+        self.classes_ = np.arange(train.info.n_classes)
+    else:
+        if y is None:
+            raise ValueError("JTT requires y to be passed, but the target y is None. Pass the class label of each "
+                             "training sample (or a GroupDataset as X).")
+        yv = column_or_1d(y, warn=True)
+        check_classification_targets(yv)
+        self.classes_ = np.unique(yv)
+        train = _as_dataset(X, yv, self.classes_, "X")
+    if isinstance(val, (tuple, list)) and len(val) == 2:
+        val = _as_dataset(val[0], val[1], self.classes_, "X_val")
+    elif val is None: val = train  # no validation set: candidates are scored on the training set
+    elif not _is_dataset(val):
+        raise TypeError("val must be a GroupDataset, an ImageGroupDataset or a tuple (X_val, y_val), "
+                        f"got {type(val).__name__}.")
+    if len(val) == 0: raise ValueError("JTT selects on a validation set: pass a non-empty `val`.")
+    if len(self.classes_) < 2:
+        raise ValueError(f"JTT needs at least two classes in y, got 1 class ({self.classes_[0]!r}).")
+    return train, val
 
-    def _candidate_path(self, i: int) -> Path:
-        return Path(self.checkpoint_dir_)/f"candidate_{int(i):03d}.pt"
+# %% ../nbs/09_jtt.ipynb #3a36fe81
+@patch
+def fit(self: JTT, X,         # training images (N, C, H, W) or vectors (N, D), or a training (Image)GroupDataset
+        y=None,               # training labels (N,); or, when X is a dataset, the validation dataset
+        val_groups=None,      # validation groups (true or pseudo) for selection; None: mean accuracy
+        *,
+        val=None,             # validation set: (X_val, y_val) or a dataset; None: the training set
+        errors: dict | None = None, # {T: bool error set}, e.g. from `identify_errors`, to skip identification
+       ) -> JTT:
+    "Identify error sets, retrain once per (T, lambda), keep every epoch as a candidate on disk, select."
+    T_grid = _check_T_grid(self.T_grid)
+    lambdas = sorted({int(l) for l in self.lambdas})
+    if not lambdas or lambdas[0] < 1: raise ValueError(f"lambdas={self.lambdas}: pass integers >= 1, e.g. (20, 50).")
+    train, val = self._datasets(X, y, val)
+    if val_groups is not None: check_same_length(val_groups=val_groups, val=val.y)
+    seed, name = torch_seed(self.random_state), self._model_name(train.x)
+    if errors is None: errors = identify_errors(train, T_grid, name, **self._train_kw(seed))
+    missing = [t for t in T_grid if t not in errors]
+    if missing: raise ValueError(f"errors has no error set for T={missing}; pass one per T in T_grid={T_grid}.")
+    for t in T_grid: check_same_length(**{f"errors[{t}]": errors[t]}, train=train.y)
+    self.errors_ = {t: to_numpy(errors[t]).astype(bool) for t in T_grid}
+    self._spec = dict(name=name, n_classes=train.info.n_classes, in_channels=train.x.shape[1])
+    self.checkpoint_dir_ = self._checkpoint_dir()
+    rows, preds, self.histories_ = [], [], {}
+    for t, lam in itertools.product(T_grid, lambdas):
+        rep, m = upsample_repeats(self.errors_[t], lam), get_model(**self._spec, seed=seed)
+        def record(logits, ds, m=m, t=t, lam=lam, n_seen=int(rep.sum())):   # every epoch: predictions, weights
+            preds.append(to_numpy(logits).argmax(1))
+            atomic_save(self._candidate_path(len(rows)), m.state_dict())
+            epoch = 1 + sum(r["T"] == t and r["lam"] == lam for r in rows)
+            rows.append(dict(T=t, lam=lam, epoch=epoch, n_error=int(self.errors_[t].sum()), n_seen=n_seen,
+                             val_acc=100 * float((preds[-1] == to_numpy(ds.y)).mean())))
+            return 0.
+        _, hist = train_erm(m, train, val, epochs=self.epochs, select=record, repeats=rep, **self._train_kw(seed))
+        self.histories_[(t, lam)] = hist
+    self.candidates_ = pd.DataFrame(rows)
+    self.val_pred_, self.val_y_ = np.stack(preds).astype(np.int64), to_numpy(val.y).ravel().astype(np.int64)
+    self.input_shape_ = tuple(int(s) for s in train.x.shape[1:])
+    self.n_features_in_ = int(np.prod(self.input_shape_))
+    self.selected_ = self.select_index(val_groups)
+    self.model_ = self.candidate_model(self.selected_)
+    return self
 
-    def scores(self, groups=None) -> np.ndarray:
-        "Validation score (%) of every candidate: worst-group accuracy over `groups`, or mean accuracy if None."
-        check_is_fitted(self, "val_pred_")
-        if groups is not None: check_same_length(groups=groups, val=self.val_y_)
-        g = None if groups is None else to_numpy(groups).astype(np.int64).ravel()
-        if g is None: return 100 * (self.val_pred_ == self.val_y_).mean(1)
-        return np.array([100 * np.nanmin(group_accuracy(self.val_y_, p, g)) for p in self.val_pred_])
+@patch
+def _checkpoint_dir(self: JTT) -> str:
+    "`checkpoint_dir`, or a temporary folder removed with the estimator."
+    if self.checkpoint_dir is None:
+        d = tempfile.mkdtemp(prefix="exmap-jtt-")
+        weakref.finalize(self, shutil.rmtree, d, True)
+        return d
+    Path(self.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+    return str(self.checkpoint_dir)
 
-    def select_index(self, groups=None) -> int:
-        "Row of `candidates_` with the best score (ties: higher validation mean accuracy, then the earlier row)."
-        return _argbest(self.scores(groups), self.candidates_.val_acc.to_numpy())
+@patch
+def _candidate_path(self: JTT, i: int) -> Path: return Path(self.checkpoint_dir_)/f"candidate_{int(i):03d}.pt"
 
-    def candidate_model(self, i: int) -> torch.nn.Module:
-        "The model with the weights of candidate `i` (eval mode), read from `checkpoint_dir_`."
-        check_is_fitted(self, "candidates_")
-        if not 0 <= int(i) < len(self.candidates_):
-            raise IndexError(f"candidate {i} does not exist: pass 0..{len(self.candidates_) - 1} (rows of candidates_).")
-        path = self._candidate_path(i)
-        if not path.exists():
-            raise FileNotFoundError(f"The weights of candidate {i} are gone ({path}). The temporary folder is removed "
-                                    "with the JTT object that made it; pass checkpoint_dir= to keep them.")
-        m = get_model(**self._spec); m.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        return m.eval()
+# %% ../nbs/09_jtt.ipynb #b0c17a34
+@patch
+def scores(self: JTT, groups=None) -> np.ndarray:
+    "Validation score (%) of every candidate: worst-group accuracy over `groups`, or mean accuracy if None."
+    check_is_fitted(self, "val_pred_")
+    if groups is not None: check_same_length(groups=groups, val=self.val_y_)
+    g = None if groups is None else to_numpy(groups).astype(np.int64).ravel()
+    if g is None: return 100 * (self.val_pred_ == self.val_y_).mean(1)
+    return np.array([100 * np.nanmin(group_accuracy(self.val_y_, p, g)) for p in self.val_pred_])
 
-    def select(self, groups=None) -> tuple[torch.nn.Module, dict]:
-        "The model chosen by `groups` (None: mean accuracy) and its `candidates_` row, without retraining."
-        i = self.select_index(groups)
-        return self.candidate_model(i), {**self.candidates_.iloc[i].to_dict(), "index": i}
+@patch
+def select_index(self: JTT, groups=None) -> int:
+    "Row of `candidates_` with the best score (ties: higher validation mean accuracy, then the earlier row)."
+    return _argbest(self.scores(groups), self.candidates_.val_acc.to_numpy())
 
-    def _images(self, x):
-        "Images to predict: a tensor, or the lazy images of a file-backed dataset (decoded batch by batch)."
-        if _is_dataset(x): x = x.x
-        if sparse.issparse(x): raise TypeError("Sparse data was passed, but JTT needs dense images (N, C, H, W).")
-        if isinstance(x, torch.utils.data.Dataset) and hasattr(x, "shape"):  # file-backed (`LazyImages`)
-            if tuple(x.shape[1:]) != self.input_shape_:
-                raise ValueError(f"X has images of shape {tuple(x.shape[1:])}, but JTT was fitted on {self.input_shape_}. "
-                                 "Pass images prepared like the training images.")
-            return x
-        x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float32))
-        if tuple(x.shape[1:]) != self.input_shape_:
-            raise ValueError(f"X has images of shape {tuple(x.shape[1:])}, but JTT was fitted on {self.input_shape_}. "
-                             "Pass images prepared like the training images.")
-        return x if torch.is_floating_point(x) else x.float()
+@patch
+def candidate_model(self: JTT, i: int) -> torch.nn.Module:
+    "The model with the weights of candidate `i` (eval mode), read from `checkpoint_dir_`."
+    check_is_fitted(self, "candidates_")
+    if not 0 <= int(i) < len(self.candidates_):
+        raise IndexError(f"candidate {i} does not exist: pass 0..{len(self.candidates_) - 1} (rows of candidates_).")
+    path = self._candidate_path(i)
+    if not path.exists():
+        raise FileNotFoundError(f"The weights of candidate {i} are gone ({path}). The temporary folder is removed "
+                                "with the JTT object that made it; pass checkpoint_dir= to keep them.")
+    m = get_model(**self._spec); m.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return m.eval()
 
-    def predict_proba(self, x,  # images (N, C, H, W), a dataset, or its lazy images (`ImageGroupDataset.x`)
-                      batch_size: int = 1024) -> np.ndarray:
-        "Class probabilities (N, n_classes) of images `x` by the selected model, columns in the order of `classes_`."
-        check_is_fitted(self, "model_")
-        return torch.softmax(predict(self.model_, self._images(x), batch_size=batch_size, device=self.device,
-                                     num_workers=self.num_workers, amp=self.amp), 1).numpy()
+@patch
+def select(self: JTT, groups=None) -> tuple[torch.nn.Module, dict]:
+    "The model chosen by `groups` (None: mean accuracy) and its `candidates_` row, without retraining."
+    i = self.select_index(groups)
+    return self.candidate_model(i), {**self.candidates_.iloc[i].to_dict(), "index": i}
 
-    def predict(self, x, batch_size: int = 1024) -> np.ndarray:
-        "Predicted labels (values of `classes_`) of images `x` by the selected model."
-        check_is_fitted(self, "model_")
-        return self.classes_[predict(self.model_, self._images(x), batch_size=batch_size, device=self.device,
-                                     num_workers=self.num_workers, amp=self.amp).argmax(1).numpy()]
+# %% ../nbs/09_jtt.ipynb #f0845fab
+@patch
+def _inputs(self: JTT, x):
+    "Inputs to predict: a tensor, or the lazy images of a file-backed dataset (decoded batch by batch)."
+    check_is_fitted(self, "model_")
+    if _is_dataset(x): x = x.x
+    lazy = isinstance(x, torch.utils.data.Dataset) and hasattr(x, "shape")  # file-backed (`LazyImages`)
+    if not lazy: x = _check_inputs(x, "X")
+    if len(self.input_shape_) == 1 and (len(x.shape) != 2 or x.shape[1] != self.n_features_in_):
+        raise ValueError(f"X has {int(np.prod(x.shape[1:]))} features, but JTT is expecting {self.n_features_in_} "
+                         "features as input.")
+    if tuple(x.shape[1:]) != self.input_shape_:
+        raise ValueError(f"X has samples of shape {tuple(x.shape[1:])}, but JTT was fitted on {self.input_shape_}. "
+                         "Pass inputs prepared like the training inputs.")
+    return x
+
+@patch
+def _logits(self: JTT, x, batch_size: int) -> torch.Tensor:
+    x = self._inputs(x)   # checks first that JTT is fitted
+    return predict(self.model_, x, batch_size=batch_size, device=self.device, num_workers=self.num_workers,
+                   amp=self.amp)
+
+@patch
+def predict_proba(self: JTT, x,  # images, feature vectors, a dataset, or its lazy images (`ImageGroupDataset.x`)
+                  batch_size: int = 1024) -> np.ndarray:
+    "Class probabilities (N, n_classes) by the selected model, columns in the order of `classes_`."
+    return torch.softmax(self._logits(x, batch_size), 1).numpy()
+
+@patch
+def predict(self: JTT, x, batch_size: int = 1024) -> np.ndarray:
+    "Predicted labels (values of `classes_`) by the selected model."
+    idx = self._logits(x, batch_size).argmax(1).numpy()
+    return self.classes_[idx]

@@ -1,4 +1,4 @@
-"""ERM for a small CNN (the CPU default), CIFAR-style ResNets and torchvision ImageNet classifiers (ResNet-50 with local ImageNet weights): seeded, in-memory or file-backed data, GPU and mixed precision when asked, resumable per-epoch checkpoints, the checkpoint chosen on validation without group labels; penultimate-feature extraction.
+"""One training loop for every method (ERM, JTT, Group DRO, CVaR DRO, LfF), and the models it trains.
 
 Docs: https://exmap-dev.github.io/exmap/train.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://exmap-dev.github.io/exmap/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #63f7751c
 from __future__ import annotations
-import copy, os, time
+import copy, time
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -17,23 +17,33 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 import exmap  # applies the torchvision fix before torchvision is imported
 import torchvision
-from .core import check_choice, check_same_length, get_device, set_seed, to_numpy
+from .core import atomic_save, check_choice, check_same_length, get_device, set_seed, to_numpy, torch_seed
 from .data import GroupDataset
 
 # %% auto #0
-__all__ = ['MODELS', 'ERM_PRESETS', 'SmallCNN', 'cifar_resnet', 'get_model', 'last_layer', 'predict', 'extract_features',
-           'imagenet_weights_file', 'torchvision_model', 'val_mean_accuracy', 'train_erm', 'save_checkpoint',
-           'load_checkpoint', 'erm_preset']
+__all__ = ['MODELS', 'ERM_PRESETS', 'SmallCNN', 'MLP', 'cifar_resnet', 'get_model', 'last_layer', 'predict', 'extract_features',
+           'imagenet_weights_file', 'torchvision_model', 'Objective', 'val_mean_accuracy', 'train_model', 'train_erm',
+           'save_checkpoint', 'load_checkpoint', 'erm_preset']
 
 # %% ../nbs/03_train.ipynb #f749a8dd
 class SmallCNN(nn.Module):
     "Three conv-BN-ReLU blocks and a linear head: fast on a CPU, and LRP-friendly (BatchNorm merges into the convs)."
     def __init__(self, n_classes: int = 2, in_channels: int = 3, width: int = 32):
         super().__init__()
-        def block(i, o, pool): return [nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU()] + ([nn.MaxPool2d(2)] if pool else [])
+        def block(i, o, pool):
+            return [nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU()] + ([nn.MaxPool2d(2)] if pool else [])
         self.features = nn.Sequential(*block(in_channels, width, True), *block(width, 2 * width, True),
                                       *block(2 * width, 4 * width, False), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.fc = nn.Linear(4 * width, n_classes)
+    def forward(self, x): return self.fc(self.features(x))
+
+class MLP(nn.Module):
+    "Two hidden ReLU layers and a linear head, for feature vectors (N, D); `in_channels` is D."
+    def __init__(self, n_classes: int = 2, in_channels: int = 3, width: int = 64):
+        super().__init__()
+        self.features = nn.Sequential(nn.Flatten(), nn.Linear(in_channels, width), nn.ReLU(),
+                                      nn.Linear(width, width), nn.ReLU())
+        self.fc = nn.Linear(width, n_classes)
     def forward(self, x): return self.fc(self.features(x))
 
 def cifar_resnet(depth: int = 18, n_classes: int = 2, in_channels: int = 3) -> nn.Module:
@@ -45,9 +55,9 @@ def cifar_resnet(depth: int = 18, n_classes: int = 2, in_channels: int = 3) -> n
 
 MODELS = {"cnn": SmallCNN,
           "resnet18": lambda n_classes=2, in_channels=3: cifar_resnet(18, n_classes, in_channels),
-          "resnet50": lambda n_classes=2, in_channels=3: cifar_resnet(50, n_classes, in_channels)}
+          "resnet50": lambda n_classes=2, in_channels=3: cifar_resnet(50, n_classes, in_channels), "mlp": MLP}
 
-def get_model(name: str = "cnn", # "cnn", "resnet18", "resnet50" (CIFAR-style), or "tv:<arch>[@imagenet]" (torchvision)
+def get_model(name: str = "cnn", # "cnn", "resnet18", "resnet50" (CIFAR-style), "mlp", or "tv:<arch>[@imagenet]"
               n_classes: int = 2, in_channels: int = 3,
               seed: int | None = None, # seeds the weight initialisation
               weights=None,            # torchvision models: None (random), "imagenet" or a weights file
@@ -56,7 +66,8 @@ def get_model(name: str = "cnn", # "cnn", "resnet18", "resnet50" (CIFAR-style), 
     if seed is not None: torch.manual_seed(seed)
     if name.startswith("tv:"):  # "tv:resnet50@imagenet" asks for ImageNet weights by name (e.g. for JTT's model=)
         arch, _, w = name[3:].partition("@")
-        if in_channels != 3: raise ValueError(f"{name}: torchvision classifiers take 3-channel images, not {in_channels}.")
+        if in_channels != 3:
+            raise ValueError(f"{name}: torchvision classifiers take 3-channel images, not {in_channels}.")
         m = torchvision_model(arch, n_classes, weights=weights if weights is not None else (w or None))
         m.exmap_spec = dict(name=f"tv:{arch}", n_classes=n_classes, in_channels=3)  # reloading needs no ImageNet file
         return m
@@ -84,7 +95,8 @@ def last_layer(model: nn.Module) -> tuple[str, nn.Linear]:
     "Name and module of the classifier's last layer: `fc` when it is an `nn.Linear`, else the last `nn.Linear`."
     if isinstance(getattr(model, "fc", None), nn.Linear): return "fc", model.fc
     found = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
-    if not found: raise ValueError(f"{type(model).__name__} has no nn.Linear layer: features are the input of the last one.")
+    if not found:
+        raise ValueError(f"{type(model).__name__} has no nn.Linear layer: features are the input of the last one.")
     return found[-1]
 
 @torch.no_grad()
@@ -116,7 +128,8 @@ def extract_features(model: nn.Module, x, batch_size: int = 1024, device=None,
 
 def _autocast(device, amp: bool):
     "Mixed precision: float16 on CUDA, bfloat16 elsewhere; a no-op unless `amp`."
-    return torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16, enabled=bool(amp))
+    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    return torch.autocast(device.type, dtype=dtype, enabled=bool(amp))
 
 # %% ../nbs/03_train.ipynb #a1841c5c
 def imagenet_weights_file(arch: str = "resnet50", # torchvision architecture name
@@ -143,11 +156,14 @@ def torchvision_model(arch: str = "resnet50", # any torchvision classifier, e.g.
             path, url = imagenet_weights_file(arch)
             if not path.is_file():
                 raise FileNotFoundError(f"ImageNet weights for {arch} not found at {path}. Nothing is downloaded here: "
-                                        f"fetch {url} on a machine with internet and copy it to {path} (or set TORCH_HOME), "
+                                        f"fetch {url} on a machine with internet and copy it to {path} "
+                                        f"(or set TORCH_HOME), "
                                         f"or pass weights='/path/to/{path.name}'.")
         else:
             path = Path(weights)
-            if not path.is_file(): raise FileNotFoundError(f"No weights file at {path}: pass an existing state dict file, 'imagenet' or None.")
+            if not path.is_file():
+                raise FileNotFoundError(f"No weights file at {path}: pass an existing state dict file, "
+                                        "'imagenet' or None.")
         sd = torch.load(path, map_location="cpu", weights_only=True)
         if isinstance(sd, dict) and "state_dict" in sd: sd = sd["state_dict"]
         try: m.load_state_dict(sd)
@@ -158,6 +174,63 @@ def torchvision_model(arch: str = "resnet50", # any torchvision classifier, e.g.
     return m
 
 # %% ../nbs/03_train.ipynb #a541aca1
+class Objective:
+    """The batch loss of `train_model`: per-sample cross-entropies, reduced by a mean (weighted by `sample_weight`).
+
+    Subclasses override `reduce` (Group DRO, CVaR DRO) or `__call__` (LfF, which also trains a second model). State
+    lives on the object; `parameters`, `on_epoch`, `state_dict` and `load_state_dict` are optional hooks."""
+    def __init__(self, sample_weight=None, # per-training-sample weights (N,); None: all 1
+                ):
+        w = sample_weight
+        self.sample_weight = None if w is None else torch.as_tensor(to_numpy(w), dtype=torch.float32)
+
+    def per_sample(self, logits, y) -> torch.Tensor:
+        "Per-sample losses (B,): cross-entropy."
+        return F.cross_entropy(logits, y, reduction="none")
+
+    def reduce(self, losses, idx) -> torch.Tensor:
+        "One scalar from the per-sample losses of the training samples `idx`."
+        if self.sample_weight is None: return losses.mean()
+        return (losses * self.sample_weight[idx].to(losses.device)).mean()
+
+    def __call__(self, logits, # model outputs (B, n_classes)
+                 y,            # labels (B,)
+                 idx,          # indices of the batch's samples in the training split (B,)
+                 x,            # the batch's inputs (for objectives that run another model)
+                ) -> torch.Tensor:
+        return self.reduce(self.per_sample(logits, y), idx)
+
+    def parameters(self): return []           # more parameters to optimise with the model's
+    def on_epoch(self) -> dict: return {}     # extra columns of the epoch's history row
+    def state_dict(self) -> dict: return {}   # saved with the per-epoch training state (`resume_path`)
+    def load_state_dict(self, state: dict): pass
+
+# %% ../nbs/03_train.ipynb #8b5ba4a5
+def _epoch_indices(n, repeats, y) -> np.ndarray:
+    "The training indices of one epoch: each sample once, or `repeats[i]` times."
+    idx = np.arange(n)
+    if repeats is None: return idx
+    repeats = to_numpy(repeats); check_same_length(train=y, repeats=repeats)
+    if (repeats < 0).any() or not np.allclose(repeats, np.round(repeats)):
+        raise ValueError("repeats must be non-negative integers (how often each training sample is used per epoch)")
+    return np.repeat(idx, repeats.astype(int))
+
+def _epoch_batches(train, perm, batch_size, device, num_workers, worker_seed):
+    "`(idx, x, y)` batches of one epoch in the order of `perm`, from memory or through a DataLoader."
+    chunks = [perm[b:b + batch_size] for b in range(0, len(perm), batch_size)]
+    if isinstance(getattr(train, "x", None), torch.Tensor): batches = ((train.x[i], train.y[i]) for i in chunks)
+    else: batches = torch.utils.data.DataLoader(   # workers decode and augment; the generator seeds them
+        train, batch_sampler=[i.tolist() for i in chunks], num_workers=num_workers,
+        pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(worker_seed))
+    for i, (xb, yb) in zip(chunks, batches):
+        yield i, xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+
+def _optimizer(params, optimizer, lr, weight_decay):
+    check_choice(optimizer, ("adam", "sgd"), "optimizer")
+    if optimizer == "adam": return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+
+# %% ../nbs/03_train.ipynb #0894517c
 def val_mean_accuracy(logits: torch.Tensor, val: GroupDataset) -> float:
     "Validation mean accuracy (%): the default, group-free checkpoint score."
     return 100 * (logits.argmax(1) == val.y).float().mean().item()
@@ -166,106 +239,120 @@ def _train_state(path, settings):
     "The per-epoch training state at `path` when it was written with the same settings, else None."
     if path is None or not Path(path).exists(): return None
     st = torch.load(path, map_location="cpu", weights_only=False)
-    if st.get("settings") != settings:
-        diff = {k: (st.get("settings", {}).get(k), v) for k, v in settings.items() if st.get("settings", {}).get(k) != v}
+    saved = st.get("settings", {})
+    if saved != settings:
+        diff = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
         raise ValueError(f"The training state {path} was written with other settings {diff} (saved, now): "
                          f"delete it to start afresh, or pass the same settings to continue.")
     return st
 
+def _history(rows) -> pd.DataFrame:
+    "The per-epoch history with a `selected` column: the best `score`, or the last epoch without validation."
+    hist = pd.DataFrame(rows)
+    hist["selected"] = hist.index == (hist["score"].idxmax() if "score" in hist else len(hist) - 1)
+    return hist
+
+def _resume(st, model, opt, scaler, obj, gen):
+    "Load a saved training state into the run; return (best score, best weights, history rows, next epoch)."
+    model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); scaler.load_state_dict(st["scaler"])
+    if hasattr(obj, "load_state_dict"): obj.load_state_dict(st.get("objective", {}))
+    gen.set_state(st["gen"]); torch.set_rng_state(st["torch_rng"]); np.random.set_state(st["np_rng"])
+    return st["best"], st["best_state"], st["rows"], st["epoch"]
+
+def _snapshot(model, opt, scaler, obj, gen, **state) -> dict:
+    "Everything a rerun needs to continue after this epoch (`resume_path`)."
+    return dict(state, model=model.state_dict(), opt=opt.state_dict(), scaler=scaler.state_dict(),
+                objective=obj.state_dict() if hasattr(obj, "state_dict") else {},
+                gen=gen.get_state(), torch_rng=torch.get_rng_state(), np_rng=np.random.get_state())
+
+# %% ../nbs/03_train.ipynb #52224477
+def train_model(model: nn.Module,
+                train,                     # training split: a GroupDataset, or a file-backed `ImageGroupDataset`
+                val=None,                  # validation split for checkpoint selection; None keeps the last epoch
+                objective: Callable | None = None, # objective(logits, y, idx, x) -> loss; None: `Objective()` (ERM)
+                *, epochs: int = 5, lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4,
+                optimizer: str = "adam",   # "adam" or "sgd" (momentum 0.9)
+                random_state=0,            # int, RandomState or None: seeds shuffling and torch
+                device=None,               # None picks CUDA, then MPS, then CPU
+                select: Callable | None = None, # score(val_logits, val) -> float, higher is better; None: mean accuracy
+                repeats=None,              # per-sample integer repeat counts (upsampling), e.g. JTT's error set
+                ckpt_path=None,            # where to save the selected checkpoint (reload with `load_checkpoint`)
+                progress: bool = True, desc: str = "train",
+                num_workers: int = 0,      # DataLoader workers that decode file-backed images
+                amp: bool = False,         # mixed precision (float16 + grad scaling on CUDA, bfloat16 on CPU)
+                resume_path=None,          # per-epoch training state (weights, optimizer, RNGs); a rerun continues
+               ) -> tuple[nn.Module, pd.DataFrame]:
+    "Train `model` on `objective`; return it with the selected epoch's weights (eval mode) and a per-epoch history."
+    if epochs < 1: raise ValueError(f"epochs={epochs}: train for at least one epoch")
+    if len(train) == 0: raise ValueError("The training set is empty")
+    idx_all, seed = _epoch_indices(len(train), repeats, train.y), torch_seed(random_state)
+    select = select or val_mean_accuracy
+    obj = objective if objective is not None else Objective()
+    set_seed(seed); gen = torch.Generator().manual_seed(seed)
+    device = get_device(device); model = model.to(device)
+    opt = _optimizer(list(model.parameters()) + list(getattr(obj, "parameters", list)()), optimizer, lr, weight_decay)
+    scaler = torch.amp.GradScaler("cuda", enabled=bool(amp) and device.type == "cuda")
+    settings = dict(n_train=len(idx_all), lr=lr, batch_size=batch_size, weight_decay=weight_decay, optimizer=optimizer,
+                    seed=seed, amp=bool(amp), repeats_sum=int(len(idx_all)),
+                    **({} if objective is None else dict(objective=type(objective).__name__)))
+    best, best_state, rows, start = -np.inf, None, [], 0
+    if (st := _train_state(resume_path, settings)) is not None:
+        best, best_state, rows, start = _resume(st, model, opt, scaler, obj, gen)
+    bar = tqdm(total=(epochs - start) * -(-len(idx_all) // batch_size), desc=desc, disable=not progress)
+    for epoch in range(start, epochs):
+        t0, model, loss_sum, correct = time.time(), model.train(), 0., 0
+        perm = torch.as_tensor(idx_all)[torch.randperm(len(idx_all), generator=gen)]
+        for i, xb, yb in _epoch_batches(train, perm, batch_size, device, num_workers, seed * 100003 + epoch):
+            with _autocast(device, amp):
+                out = model(xb); loss = obj(out.float(), yb, i, xb)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"The loss became {loss.item()} in epoch {epoch + 1}: lower the learning rate")
+            opt.zero_grad(set_to_none=True); scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+            loss_sum += loss.item() * len(yb); correct += (out.argmax(1) == yb).sum().item(); bar.update(1)
+        row = dict(epoch=epoch + 1, train_loss=loss_sum / len(idx_all), train_acc=100 * correct / len(idx_all),
+                   **(obj.on_epoch() if hasattr(obj, "on_epoch") else {}))
+        if val is not None:
+            logits = predict(model, val.x, device=device, num_workers=num_workers, amp=amp,
+                             batch_size=1024 if isinstance(train.x, torch.Tensor) else 2 * batch_size)
+            row.update(val_acc=val_mean_accuracy(logits, val), score=float(select(logits, val)))
+        rows.append({**row, "time_s": time.time() - t0})
+        bar.set_postfix({k: round(v, 2) for k, v in row.items() if k in ("train_loss", "val_acc", "score")})
+        if row.get("score", epoch) > best: best, best_state = row.get("score", epoch), copy.deepcopy(model.state_dict())
+        if resume_path is not None:
+            atomic_save(resume_path, _snapshot(model, opt, scaler, obj, gen, settings=settings, epoch=epoch + 1,
+                                               best=best, best_state=best_state, rows=rows))
+    bar.close(); model.load_state_dict(best_state); hist = _history(rows)
+    if ckpt_path is not None: save_checkpoint(model, ckpt_path, history=hist)
+    return model.eval(), hist
+
+# %% ../nbs/03_train.ipynb #961b9162
 def train_erm(model: nn.Module,
-              train,                        # training split: a GroupDataset, or a file-backed `exmap.images.ImageGroupDataset`
+              train,                        # training split: a GroupDataset, or a file-backed `ImageGroupDataset`
               val=None,                     # validation split for checkpoint selection; None keeps the last epoch
-              epochs: int = 5,
-              lr: float = 1e-3,
-              batch_size: int = 128,
-              weight_decay: float = 1e-4,
+              epochs: int = 5, lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 1e-4,
               optimizer: str = "adam",      # "adam" or "sgd" (momentum 0.9)
-              seed: int = 0,
+              seed: int = 0,                # seeds shuffling and torch (`train_model`'s `random_state`)
               device=None,                  # None picks CUDA, then MPS, then CPU
-              select: Callable | None = None, # score(val_logits, val) -> float, higher is better; default mean accuracy
+              select: Callable | None = None, # score(val_logits, val) -> float, higher is better; None: mean accuracy
               repeats=None,                 # per-sample integer repeat counts (upsampling), e.g. JTT's error set
               ckpt_path=None,               # where to save the selected checkpoint (reload with `load_checkpoint`)
               progress: bool = True,
               num_workers: int = 0,         # DataLoader workers that decode file-backed images
               amp: bool = False,            # mixed precision (float16 + grad scaling on CUDA, bfloat16 on CPU)
-              resume_path=None,             # per-epoch training state (model, optimizer, RNGs); a rerun continues from it
+              resume_path=None,             # per-epoch training state; a rerun continues from it
              ) -> tuple[nn.Module, pd.DataFrame]:
-    "Train `model` with ERM; return it with the selected epoch's weights, and a per-epoch history."
-    check_choice(optimizer, ("adam", "sgd"), "optimizer")
-    if epochs < 1: raise ValueError(f"epochs={epochs}: train for at least one epoch")
-    if len(train) == 0: raise ValueError("The training set is empty")
-    in_memory = isinstance(getattr(train, "x", None), torch.Tensor)
-    idx_all = np.arange(len(train))
-    if repeats is not None:
-        repeats = to_numpy(repeats); check_same_length(train=train.y, repeats=repeats)
-        if (repeats < 0).any() or not np.allclose(repeats, np.round(repeats)):
-            raise ValueError("repeats must be non-negative integers (how often each training sample is used per epoch)")
-        idx_all = np.repeat(idx_all, repeats.astype(int))
-    select = select or val_mean_accuracy
-    set_seed(seed); gen = torch.Generator().manual_seed(seed)
-    device = get_device(device); model = model.to(device)
-    opt = (torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay) if optimizer == "adam" else
-           torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay))
-    scaler = torch.amp.GradScaler("cuda", enabled=bool(amp) and device.type == "cuda")
-    best, best_state, rows, start = -np.inf, None, [], 0
-    settings = dict(n_train=len(idx_all), lr=lr, batch_size=batch_size, weight_decay=weight_decay, optimizer=optimizer,
-                    seed=seed, amp=bool(amp), repeats_sum=int(len(idx_all)))
-    st = _train_state(resume_path, settings)
-    if st is not None:
-        model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); scaler.load_state_dict(st["scaler"])
-        best, best_state, rows, start = st["best"], st["best_state"], st["rows"], st["epoch"]
-        gen.set_state(st["gen"]); torch.set_rng_state(st["torch_rng"]); np.random.set_state(st["np_rng"])
-    n_batches = (len(idx_all) + batch_size - 1) // batch_size
-    bar = tqdm(total=max(epochs - start, 0) * n_batches, desc="ERM", disable=not progress)
-    for epoch in range(start, epochs):
-        t0, model = time.time(), model.train()
-        perm = torch.as_tensor(idx_all)[torch.randperm(len(idx_all), generator=gen)]
-        loss_sum, correct = 0., 0
-        if in_memory: batches = ((train.x[i], train.y[i]) for i in (perm[b * batch_size:(b + 1) * batch_size] for b in range(n_batches)))
-        else: batches = torch.utils.data.DataLoader(
-                train, batch_sampler=[perm[b * batch_size:(b + 1) * batch_size].tolist() for b in range(n_batches)],
-                num_workers=num_workers, pin_memory=device.type == "cuda",
-                generator=torch.Generator().manual_seed(seed * 100003 + epoch))  # seeds the workers' augmentation
-        for xb, yb in batches:
-            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-            with _autocast(device, amp):
-                out = model(xb); loss = F.cross_entropy(out.float(), yb)
-            opt.zero_grad(set_to_none=True); scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-            loss_sum += loss.item() * len(yb); correct += (out.argmax(1) == yb).sum().item()
-            bar.update(1)
-        row = dict(epoch=epoch + 1, train_loss=loss_sum / len(idx_all), train_acc=100 * correct / len(idx_all))
-        if val is not None:
-            logits = predict(model, val.x, device=device, num_workers=num_workers, amp=amp,
-                             batch_size=1024 if in_memory else 2 * batch_size)
-            row.update(val_acc=val_mean_accuracy(logits, val), score=float(select(logits, val)))
-        row["time_s"] = time.time() - t0
-        rows.append(row); bar.set_postfix({k: round(v, 2) for k, v in row.items() if k in ("train_loss", "val_acc", "score")})
-        score = row.get("score", epoch)
-        if score > best: best, best_state = score, copy.deepcopy(model.state_dict())
-        if resume_path is not None:
-            _atomic_torch_save(dict(settings=settings, epoch=epoch + 1, model=model.state_dict(), opt=opt.state_dict(),
-                                    scaler=scaler.state_dict(), best=best, best_state=best_state, rows=rows,
-                                    gen=gen.get_state(), torch_rng=torch.get_rng_state(), np_rng=np.random.get_state()),
-                               resume_path)
-    bar.close()
-    model.load_state_dict(best_state)
-    hist = pd.DataFrame(rows); hist["selected"] = hist.index == (hist["score"].idxmax() if "score" in hist else len(hist) - 1)
-    if ckpt_path is not None: save_checkpoint(model, ckpt_path, history=hist)
-    return model.eval(), hist
+    "ERM: `train_model` with the mean cross-entropy; the model with the selected epoch's weights, and the history."
+    return train_model(model, train, val, None, epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
+                       optimizer=optimizer, random_state=seed, device=device, select=select, repeats=repeats,
+                       ckpt_path=ckpt_path, progress=progress, desc="ERM", num_workers=num_workers, amp=amp,
+                       resume_path=resume_path)
 
-def _atomic_torch_save(obj, path):
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp); os.replace(tmp, path)
-
+# %% ../nbs/03_train.ipynb #7bef4ee7
 def save_checkpoint(model: nn.Module, path, **extra) -> Path:
     "Save weights with the model spec (from `get_model`) atomically, so `load_checkpoint` can rebuild it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     spec = getattr(model, "exmap_spec", None)
     if spec is None: raise ValueError("The model was not built with get_model: save its state_dict yourself.")
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"spec": spec, "state_dict": model.state_dict(), **extra}, tmp); os.replace(tmp, path)
-    return path
+    return atomic_save(path, {"spec": spec, "state_dict": model.state_dict(), **extra})
 
 def load_checkpoint(path, device=None) -> tuple[nn.Module, dict]:
     "Rebuild a model saved by `save_checkpoint`; return it (eval mode) with the other saved entries."
