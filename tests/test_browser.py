@@ -3,13 +3,16 @@
 Starts JupyterLab on a free localhost port (no token), opens `nbs/05_cluster.ipynb` and `nbs/20_cmnist.ipynb` in
 Debian's Chromium (driven by Playwright's Python API; no browser is downloaded), and checks that the title is the
 only top-level heading, that the prose renders as paragraphs (no heading reads like a sentence), that an experiment
-notebook shows its saved tables and figures, and that running cells puts an output under the cell that ran.
+notebook shows its saved tables and figures, that running cells puts an output under the cell that ran, and that
+opening a notebook (kernel started, autosave given time) leaves its file byte-identical on disk. Each check opens its
+notebook in a workspace of its own, reset on load (`/lab/workspaces/<test>/tree/...?reset`), so no tab of an earlier
+check is restored, and looks only inside the notebook panel it opened.
 Screenshots go to a temporary folder (`EXMAP_SCREENS=folder` keeps them there instead).
 
 Run it alone: `.venv/bin/pytest -q tests/test_browser.py` (CI installs Chromium with `scripts/ci_browser.sh`).
 Outside CI it is skipped when /usr/bin/chromium is missing; in CI (`CI=true`) a missing browser is a failure.
 """
-import json, os, shutil, socket, subprocess, sys, time, urllib.request
+import difflib, json, os, re, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -20,6 +23,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 NOTEBOOKS = {"05_cluster.ipynb": "library", "20_cmnist.ipynb": "experiment"}
 MAX_RUN = 40  # cells run from the top, at most, until one shows an output
+AUTOSAVE_S = 2  # JupyterLab's autosave interval here: a notebook JupyterLab marks modified is on disk within seconds
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook panel in view (a clean workspace has only one)
 
 
 def _need_browser():
@@ -41,7 +46,7 @@ def _title(nb: dict) -> str:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    "A token-less JupyterLab serving a copy of the notebooks (so autosave never touches nbs/); yields its base URL."
+    "A token-less JupyterLab serving copies of the notebooks (autosave never touches nbs/); yields (base URL, folder)."
     _need_browser()
     pytest.importorskip("playwright")
     tmp = tmp_path_factory.mktemp("lab")
@@ -56,8 +61,11 @@ def lab(tmp_path_factory):
         for c in nb["cells"][:last + 1]:
             if c["cell_type"] == "code": c["outputs"], c["execution_count"] = [], None
         (work/"nbs"/name).write_text(json.dumps(nb))
+        (work/"pristine").mkdir(exist_ok=True)
+        shutil.copyfile(ROOT/"nbs"/name, work/"pristine"/name)   # byte copies, opened and never run
     settings = tmp/"settings"
     for rel, obj in {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+                     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosaveInterval": AUTOSAVE_S},
                      "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                                          "checkForUpdates": False}}.items():
         (settings/rel).parent.mkdir(parents=True, exist_ok=True); (settings/rel).write_text(json.dumps(obj))
@@ -78,7 +86,7 @@ def lab(tmp_path_factory):
             except OSError: time.sleep(0.5)
         else: pytest.fail(f"JupyterLab did not answer on {url} within 120 s; see {tmp/'lab.log'}")
         if proc.poll() is not None: pytest.fail(f"JupyterLab exited: {(tmp/'lab.log').read_text()[-2000:]}")
-        yield url
+        yield url, work
     finally:
         proc.terminate()
         try: proc.wait(20)
@@ -122,16 +130,62 @@ def _run_until_output(page, cells, start: int, max_cells: int = MAX_RUN, timeout
     raise AssertionError(f"none of cells {start}..{start + max_cells - 1} showed an output after running")
 
 
+def _open(browser, url: str, path: str, workspace: str):
+    "A new page showing notebook `path` alone, in workspace `workspace` reset on load; returns (page, its panel)."
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/workspaces/{workspace}/tree/{path}?reset", timeout=120_000)
+    panel = page.locator(PANEL)
+    panel.locator(".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown h1").first.wait_for(timeout=120_000)
+    n = page.locator(".jp-NotebookPanel").count()
+    assert n == 1, f"{path}: {n} notebook panels in a reset workspace (an earlier tab was restored)"
+    return page, panel
+
+
+def _wait_kernel_idle(page, timeout_s: float = 300):
+    "Until the status bar shows the (only) notebook's kernel idle: started, and its info (language_info) received."
+    bar = page.locator("#jp-main-statusbar")
+    t0 = time.time()
+    while time.time() - t0 < timeout_s:
+        if re.search(r"\bIdle\b", bar.inner_text()): return
+        time.sleep(0.5)
+    raise AssertionError(f"the kernel was not idle within {timeout_s} s (status bar: {bar.inner_text()!r})")
+
+
+def _workspace(name: str, kind: str) -> str: return f"{kind}-{re.sub(r'[^A-Za-z0-9]', '-', name)}-{time.time_ns()}"
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_opening_leaves_the_file_unchanged(lab, browser, name):
+    """Open a byte copy of the notebook, let its kernel start and autosave run: the file on disk is unchanged and the
+    tab is not marked modified. JupyterLab writes `kernelspec` and `language_info` when the kernel starts; notebooks
+    get that metadata in the form both JupyterLab and nbdev-clean keep from scripts/set_kernelspec.py."""
+    url, work = lab
+    before = (work/"pristine"/name).read_bytes()
+    page, panel = _open(browser, url, f"pristine/{name}", _workspace(name, "pristine"))
+    try:
+        _wait_kernel_idle(page)
+        page.wait_for_timeout(3000 * AUTOSAVE_S)   # two autosave periods and then some
+        after = (work/"pristine"/name).read_bytes()
+        dirty = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty").count()
+    finally:
+        page.close()
+    if after != before:
+        diff = "".join(list(difflib.unified_diff(before.decode().splitlines(True), after.decode().splitlines(True),
+                                                 "repository", "after opening", n=1))[:40])
+        pytest.fail(f"{name}: opening it in JupyterLab rewrote the file (run .venv/bin/python scripts/set_kernelspec.py "
+                    f"nbs/*.ipynb; see its docstring):\n{diff}")
+    assert dirty == 0, f"{name}: JupyterLab marks the notebook modified right after opening it"
+
+
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_notebook_in_jupyterlab(lab, browser, screens, name):
     nb = json.loads((ROOT/"nbs"/name).read_text())
     title = _title(nb)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    url, _ = lab
+    page, panel = _open(browser, url, f"nbs/{name}", _workspace(name, "render"))
     try:
-        page.goto(f"{lab}/lab/tree/nbs/{name}", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown h1", timeout=120_000)
         page.wait_for_timeout(1500)  # let every markdown cell render
-        book = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        book = panel.locator(".jp-Notebook")
         h1 = book.locator(".jp-RenderedMarkdown h1")
         assert h1.count() == 1, f"{name}: {h1.count()} top-level headings: {h1.all_inner_texts()[:5]}"
         assert h1.first.inner_text().strip().rstrip("¶").strip() == title, h1.first.inner_text()

@@ -105,4 +105,5 @@ def test_forward_hooks_on_the_last_layer_fire():
         finally: h.remove()
         f, z = grabbed[engine]
         assert f.shape == (2, 512) and np.array_equal(z.argmax(1).numpy(), expl)
-    assert all(torch.equal(a, b) for a, b in zip(grabbed["fast"], grabbed["zennit"]))
+    for a, b in zip(grabbed["fast"], grabbed["zennit"]):   # the same forward pass: equal up to float summation order
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -114,7 +114,7 @@ def test_wam_metrics_bounds_and_direct_computation(data, b, c):
         assert -100 - 1e-9 <= m[key] <= 100 + 1e-9
     assert 0 <= m["id_acc"] <= 100 + 1e-9 and 0 <= m["wga"] <= m["mean_acc"] + 1e-9 <= 100 + 1e-9
     perfect = wam.wam_metrics(y, y, bg, co, weights=w)
-    assert perfect["id_acc"] == pytest.approx(100) and perfect["wga"] == 100
+    assert perfect["id_acc"] == pytest.approx(100) and perfect["wga"] == pytest.approx(100)
     assert perfect["bg_gap"] == perfect["coobj_gap"] == perfect["both_gap"] == pytest.approx(0)
 
 @FAST
