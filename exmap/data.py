@@ -1,4 +1,5 @@
-"""Datasets with groups: images, labels, spurious attributes, group ids and readable group names, the same way for every dataset.
+"""Datasets with groups: images, labels, spurious attributes, group ids and readable group names, the same way for
+every dataset.
 
 Docs: https://exmap-dev.github.io/exmap/data.html.md"""
 
@@ -6,13 +7,13 @@ Docs: https://exmap-dev.github.io/exmap/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #b93d276e
 from __future__ import annotations
-import gzip, hashlib, os, struct, urllib.request
+import gzip, hashlib, os, shutil, struct, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
 import exmap
-from .core import check_choice, check_same_length, to_numpy
+from .core import atomic_write, check_choice, check_same_length, to_numpy
 
 # %% auto #0
 __all__ = ['MNIST_FILES', 'MNIST_MD5', 'MNIST_URL', 'CMNIST_INFO', 'DATASETS', 'GroupInfo', 'GroupDataset', 'default_data_root',
@@ -119,7 +120,8 @@ def read_idx(path, # an IDX file, gzip-compressed (.gz) or raw
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No IDX file at {path}. {_how_to_get(path.parent)}")
     try: raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as e: raise ValueError(f"{path} is corrupt ({e}). Replace it. {_how_to_get(path.parent)}") from e
+    except (OSError, EOFError) as e:
+        raise ValueError(f"{path} is corrupt ({e}). Replace it. {_how_to_get(path.parent)}") from e
     if md5 is not None and hashlib.md5(raw).hexdigest() != md5:
         raise ValueError(f"{path} is corrupt: md5 {hashlib.md5(raw).hexdigest()} != expected {md5}. "
                          f"Replace it. {_how_to_get(path.parent)}")
@@ -129,7 +131,8 @@ def read_idx(path, # an IDX file, gzip-compressed (.gz) or raw
     shape = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path} is truncated: header says {shape}, found {data.size} values. {_how_to_get(path.parent)}")
+        raise ValueError(f"{path} is truncated: header says {shape}, found {data.size} values. "
+                         f"{_how_to_get(path.parent)}")
     return data.reshape(shape)
 
 # %% ../nbs/01_data.ipynb #43ab2fc1
@@ -161,9 +164,7 @@ def download_mnist(root, # folder to write the four gzip files to
     for name in MNIST_MD5:
         dest = root/f"{name}.gz"
         if dest.exists(): continue
-        tmp = dest.with_suffix(".part")
-        urllib.request.urlretrieve(url + dest.name, tmp)
-        os.replace(tmp, dest)
+        with urllib.request.urlopen(url + dest.name) as r: atomic_write(dest, lambda f: shutil.copyfileobj(r, f))
     for split in MNIST_FILES: load_mnist(root, split)  # verify
     return root
 
@@ -182,9 +183,10 @@ def color_digits(imgs: np.ndarray, # (N, 28, 28) uint8 grey digits
 # %% ../nbs/01_data.ipynb #d05b00f8
 def mnist_splits(root=None, seed: int = 0,
                  n_train: int | None = None, n_val: int | None = None, n_test: int | None = None):
-    "Yield `(split, images, digits, rng)` for ExMap's MNIST splits, each with its own seeded stream, optionally subsampled."
+    "Yield `(split, images, digits, rng)` for ExMap's MNIST splits, each with its own seeded stream (subsampled)."
     for k, n in dict(n_train=n_train, n_val=n_val, n_test=n_test).items():
-        if n is not None and n < 1: raise ValueError(f"{k}={n} must be a positive number of samples (or None for all).")
+        if n is not None and n < 1:
+            raise ValueError(f"{k}={n} must be a positive number of samples (or None for all).")
     tr_imgs, tr_digits = load_mnist(root, "train")
     te_imgs, te_digits = load_mnist(root, "test")
     parts = {"train": (tr_imgs[:50000], tr_digits[:50000], n_train),
@@ -227,5 +229,5 @@ DATASETS = {"cmnist": colored_mnist}  # this module's datasets; exmap.experiment
 def get_dataset(name: str, # a key of `DATASETS`
                 **kwargs,  # passed to the dataset's builder
                ) -> dict[str, GroupDataset]:
-    "Build the splits of dataset `name` defined in this module (`exmap.experiment.get_dataset` knows every dataset of the package)."
+    "Build the splits of dataset `name` defined in this module (`exmap.experiment.get_dataset` knows them all)."
     return DATASETS[check_choice(name, DATASETS, "dataset")](**kwargs)
