@@ -1,4 +1,6 @@
-"""Heatmaps and features at scale: batches streamed to `.npy` files on disk as they are computed, bounded memory, a stopped run resumes where it stopped, and the work sharded over processes with torchrun (gloo on CPUs, NCCL on GPUs) into one array identical to a single-process run.
+"""Heatmaps and features at scale: batches streamed to `.npy` files on disk as they are computed, bounded memory, a
+stopped run resumes where it stopped, and the work sharded over processes with torchrun (gloo on CPUs, NCCL on GPUs)
+into one array identical to a single-process run.
 
 Docs: https://exmap-dev.github.io/exmap/extract.html.md"""
 
@@ -47,7 +49,7 @@ def npy_rows_writer(path) -> callable:
 
 # %% ../nbs/18_extract.ipynb #04a956e2
 def init_distributed() -> tuple[int, int, torch.device]:
-    "(rank, world size, device): starts the process group under torchrun (NCCL on CUDA, gloo on CPU), else (0, 1, best device)."
+    "(rank, world size, device): starts the process group under torchrun (NCCL on CUDA, gloo on CPU), else one process."
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         if backend == "nccl": torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
@@ -68,7 +70,8 @@ def fit_batch_size(model, image_shape, composite: str | None = None, device=None
     while bs >= 1:
         try:
             torch.cuda.empty_cache()
-            compute_heatmaps(model, torch.randn(bs, *image_shape), batch_size=bs, device=device, progress=False, canonizer=canonizer, **kw)
+            compute_heatmaps(model, torch.randn(bs, *image_shape), batch_size=bs, device=device, progress=False,
+                             canonizer=canonizer, **kw)
             free, total = torch.cuda.mem_get_info(device)
             return max(1, bs * 3 // 4) if free < total / 4 else bs
         except torch.OutOfMemoryError: bs //= 2
@@ -78,7 +81,8 @@ def fit_batch_size(model, image_shape, composite: str | None = None, device=None
 def _images(data):
     "The evaluation images of a dataset (lazy for file-backed ones), or `data` itself."
     x = getattr(data, "x", data)
-    if not hasattr(x, "shape") or len(x.shape) != 4: raise ValueError(f"extract needs images (N, C, H, W) or a dataset with .x; got {type(data).__name__}.")
+    if not hasattr(x, "shape") or len(x.shape) != 4:
+        raise ValueError(f"extract needs images (N, C, H, W) or a dataset with .x; got {type(data).__name__}.")
     return x
 
 def _done_batches(folder: Path) -> set[int]:
@@ -90,29 +94,9 @@ def _done_batches(folder: Path) -> set[int]:
 def _barrier():
     if dist.is_available() and dist.is_initialized(): dist.barrier()
 
-def extract(model: torch.nn.Module,
-            data,                      # images (N, C, H, W), `ImageGroupDataset` (its `.x`, evaluation transform) or GroupDataset
-            out_dir,                   # folder for the arrays and progress files
-            composite: str | None = None, # `exmap.lrp.COMPOSITE_NAMES`; None: `compute_heatmaps`' default
-            size: int | None = 112,    # heatmaps average-pooled to size x size before they are kept (None: full size)
-            batch_size: int | str = 32, # images per batch, or "auto" (fits GPU memory)
-            canonizer: str = "auto",   # "auto": the ResNet canonizer for torchvision ResNets
-            num_workers: int = 0,      # DataLoader workers decoding file-backed images
-            device=None,               # default: this rank's GPU, else CPU
-            max_batches: int | None = None, # stop after this many batches in this call (time-sliced jobs); a rerun continues
-            progress: bool = True,
-           ) -> dict | None:
-    "Stream heatmaps, features, logits and explained classes of `data` to `out_dir`; resumable and shardable over torchrun ranks."
-    x = _images(data)
-    n, img_shape = len(x), tuple(x.shape[1:])
-    if n == 0: raise ValueError("No images to explain.")
-    if composite is None: composite = inspect.signature(compute_heatmaps).parameters["composite"].default
-    check_choice(composite, COMPOSITE_NAMES, "composite")
-    rank, world, dev = init_distributed()
-    device = get_device(device) if device is not None else dev
-    out = Path(out_dir); meta_path = out/"meta.json"
-    lname, layer = last_layer(model)
-    side = img_shape[1:] if size is None else (size, size)
+# %% ../nbs/18_extract.ipynb #90f4c8aa
+def _resolve_batch_size(batch_size, meta_path, model, img_shape, composite, device, canonizer, world) -> int:
+    "An int batch size: as given, the one a resumed run recorded, or for 'auto' the largest that fits (min over ranks)."
     if batch_size == "auto":
         prev = json.loads(meta_path.read_text())["batch_size"] if meta_path.exists() else None
         batch_size = prev or fit_batch_size(model, img_shape, composite, device, canonizer=canonizer)
@@ -120,59 +104,102 @@ def extract(model: torch.nn.Module,
             t = torch.tensor([batch_size], device=device if dist.get_backend() == "nccl" else "cpu")
             dist.all_reduce(t, op=dist.ReduceOp.MIN); batch_size = int(t.item())
     if int(batch_size) < 1: raise ValueError(f"batch_size={batch_size} must be >= 1 or 'auto'.")
-    batch_size = int(batch_size)
-    meta = dict(n=n, image_shape=list(img_shape), composite=composite, size=size, batch_size=batch_size, canonizer=canonizer,
-                n_classes=layer.out_features, n_features=layer.in_features,
-                shapes=dict(heatmaps=[n, img_shape[0], *side], features=[n, layer.in_features],
-                            logits=[n, layer.out_features], explained=[n]))
-    dtypes = dict(heatmaps=np.float32, features=np.float32, logits=np.float32, explained=np.int64)
-    if rank == 0:
-        if meta_path.exists():
-            old = json.loads(meta_path.read_text())
-            if old != meta:
-                diff = {k: (old.get(k), v) for k, v in meta.items() if old.get(k) != v}
-                raise ValueError(f"{out} holds an extraction with other settings {diff} (saved, now): "
-                                 f"pass another out_dir, or delete it to start afresh.")
-        else:
-            (out/"progress").mkdir(parents=True, exist_ok=True)
-            for k, shp in meta["shapes"].items():
-                a = np.lib.format.open_memmap(out/f"{k}.npy", mode="w+", dtype=dtypes[k], shape=tuple(shp)); del a
-            atomic_write_json(meta_path, meta)
-    _barrier()
-    n_batches = math.ceil(n / batch_size)
-    todo = [b for b in range(n_batches) if b not in _done_batches(out)]
-    mine = todo[rank::world][:max_batches]
-    writers = {k: npy_rows_writer(out/f"{k}.npy") for k in dtypes}
+    return int(batch_size)
+
+_DTYPES = dict(heatmaps=np.float32, features=np.float32, logits=np.float32, explained=np.int64)
+
+def _open_extraction(out: Path, meta: dict, rank: int):
+    "Rank 0 checks the settings of an existing extraction in `out`, or creates its arrays and `meta.json`."
+    if rank != 0: return
+    meta_path = out/"meta.json"
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old != meta:
+            diff = {k: (old.get(k), v) for k, v in meta.items() if old.get(k) != v}
+            raise ValueError(f"{out} holds an extraction with other settings {diff} (saved, now): "
+                             f"pass another out_dir, or delete it to start afresh.")
+        return
+    (out/"progress").mkdir(parents=True, exist_ok=True)
+    for k, shp in meta["shapes"].items():
+        a = np.lib.format.open_memmap(out/f"{k}.npy", mode="w+", dtype=_DTYPES[k], shape=tuple(shp)); del a
+    atomic_write_json(meta_path, meta)
+
+# %% ../nbs/18_extract.ipynb #eee95727
+def _stream(model, layer, x, out: Path, mine, batch_size: int, n: int, kw: dict, num_workers: int, device,
+            rank: int, world: int, progress: bool):
+    "Explain this rank's batches `mine`, write their rows, and log each finished batch (fsync'ed) for resuming."
+    writers = {k: npy_rows_writer(out/f"{k}.npy") for k in _DTYPES}
     batches = [list(range(b * batch_size, min(n, (b + 1) * batch_size))) for b in mine]
     if isinstance(x, torch.Tensor): loader = (x[idx[0]:idx[-1] + 1] for idx in batches)
-    else: loader = torch.utils.data.DataLoader(x, batch_sampler=batches, num_workers=num_workers, pin_memory=device.type == "cuda")
+    else: loader = torch.utils.data.DataLoader(x, batch_sampler=batches, num_workers=num_workers,
+                                               pin_memory=device.type == "cuda")
     grabbed = {}
     def grab(m, inp, outp): grabbed["f"], grabbed["z"] = inp[0].detach().flatten(1), outp.detach()
     hook = layer.register_forward_hook(grab)
-    kw = dict(composite=composite, size=size, canonizer=canonizer, device=device, progress=False)
+    bar = tqdm(loader, total=len(mine), desc=f"extract rank {rank}/{world}", disable=not progress or rank > 0)
     try:
         with open(out/"progress"/f"rank{rank}.txt", "a") as log:
-            for b, xb in zip(mine, tqdm(loader, total=len(mine), desc=f"extract rank {rank}/{world}", disable=not progress or rank > 0)):
+            for b, xb in zip(mine, bar):
                 xb = xb[0] if isinstance(xb, (list, tuple)) else xb
                 H, expl = compute_heatmaps(model, xb, batch_size=len(xb), **kw)
                 s = b * batch_size
                 writers["heatmaps"](s, H); writers["explained"](s, expl)
-                writers["features"](s, grabbed["f"].float().cpu().numpy()); writers["logits"](s, grabbed["z"].float().cpu().numpy())
+                writers["features"](s, grabbed["f"].float().cpu().numpy())
+                writers["logits"](s, grabbed["z"].float().cpu().numpy())
                 log.write(f"{b}\n"); log.flush(); os.fsync(log.fileno())
     finally: hook.remove()
+
+# %% ../nbs/18_extract.ipynb #eda19f49
+def extract(model: torch.nn.Module,
+            data,                      # images (N, C, H, W), an `ImageGroupDataset` (its `.x`) or a GroupDataset
+            out_dir,                   # folder for the arrays and progress files
+            composite: str | None = None, # `exmap.lrp.COMPOSITE_NAMES`; None: `compute_heatmaps`' default
+            size: int | None = 112,    # heatmaps average-pooled to size x size before they are kept (None: full size)
+            batch_size: int | str = 32, # images per batch, or "auto" (fits GPU memory)
+            canonizer: str = "auto",   # "auto": the ResNet canonizer for torchvision ResNets
+            num_workers: int = 0,      # DataLoader workers decoding file-backed images
+            device=None,               # default: this rank's GPU, else CPU
+            max_batches: int | None = None, # stop after this many batches in this call (time-sliced jobs)
+            progress: bool = True,
+           ) -> dict | None:
+    "Stream heatmaps, features, logits and explained classes of `data` to `out_dir`; resumable, shardable by rank."
+    x = _images(data)
+    n, img_shape = len(x), tuple(x.shape[1:])
+    if n == 0: raise ValueError("No images to explain.")
+    if composite is None: composite = inspect.signature(compute_heatmaps).parameters["composite"].default
+    check_choice(composite, COMPOSITE_NAMES, "composite")
+    rank, world, dev = init_distributed()
+    device = get_device(device) if device is not None else dev
+    out = Path(out_dir)
+    lname, layer = last_layer(model)
+    side = img_shape[1:] if size is None else (size, size)
+    batch_size = _resolve_batch_size(batch_size, out/"meta.json", model, img_shape, composite, device, canonizer, world)
+    meta = dict(n=n, image_shape=list(img_shape), composite=composite, size=size, batch_size=batch_size,
+                canonizer=canonizer, n_classes=layer.out_features, n_features=layer.in_features,
+                shapes=dict(heatmaps=[n, img_shape[0], *side], features=[n, layer.in_features],
+                            logits=[n, layer.out_features], explained=[n]))
+    _open_extraction(out, meta, rank)
     _barrier()
-    done = _done_batches(out)
-    if len(done) < n_batches: return None
-    if rank == 0 and not (out/"complete.json").exists(): atomic_write_json(out/"complete.json", dict(n_batches=n_batches, world_size=world))
+    n_batches = math.ceil(n / batch_size)
+    todo = [b for b in range(n_batches) if b not in _done_batches(out)]
+    kw = dict(composite=composite, size=size, canonizer=canonizer, device=device, progress=False)
+    _stream(model, layer, x, out, todo[rank::world][:max_batches], batch_size, n, kw, num_workers, device, rank,
+            world, progress)
+    _barrier()
+    if len(_done_batches(out)) < n_batches: return None
+    if rank == 0 and not (out/"complete.json").exists():
+        atomic_write_json(out/"complete.json", dict(n_batches=n_batches, world_size=world))
     _barrier()
     return load_extraction(out)
+
 
 def load_extraction(out_dir) -> dict:
     "The arrays of a finished extraction (read-only memory maps) and its settings under `meta`."
     out = Path(out_dir)
     if not (out/"complete.json").exists():
         done = len(_done_batches(out)) if (out/"progress").exists() else 0
-        raise FileNotFoundError(f"{out} holds no finished extraction ({done} batches done): run extract again to continue.")
+        raise FileNotFoundError(f"{out} holds no finished extraction ({done} batches done): run extract again to "
+                                f"continue.")
     res = {k: np.load(out/f"{k}.npy", mmap_mode="r") for k in ("heatmaps", "features", "logits", "explained")}
     res["meta"] = json.loads((out/"meta.json").read_text())
     return res
@@ -182,7 +209,8 @@ def main(argv=None):
     "Command-line entry: explain one split of a dataset (see `--help`)."
     from exmap.images import IMAGE_DATASETS, get_image_dataset
     from exmap.train import get_model, load_checkpoint
-    p = argparse.ArgumentParser(prog="python -m exmap.extract", description="Stream LRP heatmaps and features of one split to disk (torchrun-ready).")
+    p = argparse.ArgumentParser(prog="python -m exmap.extract", description="Stream LRP heatmaps and features of one "
+                                                                            "split to disk (torchrun-ready).")
     p.add_argument("--dataset", required=True, choices=sorted(IMAGE_DATASETS))
     p.add_argument("--data-dir", required=True, help="dataset folder (for 'folder': the CSV)")
     p.add_argument("--split", default="val", choices=["train", "val", "test"])
@@ -193,7 +221,8 @@ def main(argv=None):
     p.add_argument("--n-classes", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--size", type=int, default=None, help="heatmap side kept (default: the authors' for the dataset, else 112)")
+    p.add_argument("--size", type=int, default=None, help="heatmap side kept (default: the authors' for the dataset, "
+                                                          "else 112)")
     p.add_argument("--composite", default=None)
     p.add_argument("--batch-size", default="32", help="an integer or 'auto'")
     p.add_argument("--num-workers", type=int, default=4)
@@ -208,7 +237,8 @@ def main(argv=None):
     if a.dataset == "folder" and a.attr_cols: kw["attr_cols"] = a.attr_cols.split(",")
     data = get_image_dataset(a.dataset, a.data_dir, **kw)[a.split]
     if a.checkpoint: model, _ = load_checkpoint(a.checkpoint, device)
-    else: model = get_model(f"tv:{a.arch}", n_classes=a.n_classes, seed=a.seed, weights=None if a.weights == "none" else a.weights)
+    else: model = get_model(f"tv:{a.arch}", n_classes=a.n_classes, seed=a.seed,
+                            weights=None if a.weights == "none" else a.weights)
     size = a.size or HEATMAP_SIZES.get(a.dataset, 112)
     bs = a.batch_size if a.batch_size == "auto" else int(a.batch_size)
     t0 = time.time()
@@ -221,4 +251,5 @@ def main(argv=None):
     return 0
 
 # %% ../nbs/18_extract.ipynb #4d672917
-if __name__ == "__main__" and not hasattr(__import__("builtins"), "__IPYTHON__"): sys.exit(main())  # not inside IPython/Jupyter
+if __name__ == "__main__" and not hasattr(__import__("builtins"), "__IPYTHON__"):  # not inside IPython/Jupyter
+    sys.exit(main())

@@ -1,4 +1,5 @@
-"""File-backed datasets with groups (Waterbirds, CelebA, UrbanCars, a folder of your own): images decoded on demand in DataLoader workers, the authors' transforms, clear errors, and tiny generated trees for tests.
+"""File-backed datasets with groups (Waterbirds, CelebA, UrbanCars, a folder of your own): images decoded on demand in
+DataLoader workers, the authors' transforms, clear errors, and tiny generated trees for tests.
 
 Docs: https://exmap-dev.github.io/exmap/images.html.md"""
 
@@ -15,9 +16,10 @@ import exmap  # the torchvision fix first
 import torchvision
 from torchvision import transforms as T
 from PIL import Image
+from fastcore.basics import patch
 from .core import check_choice, check_same_length, to_numpy
 from .data import GroupInfo
-from .multishortcut import urbancars_dir, urbancars_info, _urbancars_files, _urbancars_how
+from .multishortcut import read_urbancars
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'WATERBIRDS_INFO', 'SPLIT_CODES', 'WATERBIRDS_DIR', 'CELEBA_INFO', 'IMAGE_DATASETS',
@@ -45,7 +47,8 @@ def image_transform(train: bool = False,      # True: random resized crop + flip
 # %% ../nbs/17_images.ipynb #1396c66c
 class LazyImages(torch.utils.data.Dataset):
     "Images of an `ImageGroupDataset` decoded on demand: `len`, `shape`, `[i]`, `[slice]`, `[indices]` (stacked)."
-    def __init__(self, ds, kind: str = "image"): self.ds, self.kind = ds, kind  # kind: "image" (eval transform) or "mask"
+    def __init__(self, ds, kind: str = "image"): # kind: "image" (evaluation transform) or "mask"
+        self.ds, self.kind = ds, kind
     def __len__(self): return len(self.ds)
     @property
     def shape(self):
@@ -53,10 +56,12 @@ class LazyImages(torch.utils.data.Dataset):
         return (len(self.ds), 3, s, s) if self.kind == "image" else (len(self.ds), s, s)
     def _one(self, i): return self.ds.load_image(i, train=False) if self.kind == "image" else self.ds.load_mask(i)
     def __getitem__(self, idx):
-        if isinstance(idx, (int, np.integer)) or (isinstance(idx, torch.Tensor) and idx.ndim == 0): return self._one(int(idx))
+        if isinstance(idx, (int, np.integer)) or (isinstance(idx, torch.Tensor) and idx.ndim == 0):
+            return self._one(int(idx))
         idx = np.arange(len(self))[idx] if isinstance(idx, slice) else to_numpy(idx)
         if idx.dtype == bool: idx = np.nonzero(idx)[0]
-        if len(idx) == 0: return torch.zeros((0, *self.shape[1:]), dtype=torch.float32 if self.kind == "image" else torch.bool)
+        if len(idx) == 0:
+            return torch.zeros((0, *self.shape[1:]), dtype=torch.float32 if self.kind == "image" else torch.bool)
         return torch.stack([self._one(int(i)) for i in idx])
     def __repr__(self): return f"LazyImages({self.kind}s of {self.ds.name}, shape {self.shape})"
 
@@ -86,15 +91,18 @@ class ImageGroupDataset(torch.utils.data.Dataset):
         self.attrs = to_numpy(attrs).astype(int).reshape(len(self.y), -1)
         self.info, self.name, self.extras = info, name, dict(extras or {})
         self.masks = None if masks is None else np.asarray([str(f) for f in masks])
-        self.train, self.image_size, self.fg_only, self.mask_threshold = bool(train), int(image_size), bool(fg_only), float(mask_threshold)
+        self.train, self.image_size, self.fg_only = bool(train), int(image_size), bool(fg_only)
+        self.mask_threshold = float(mask_threshold)
         check_same_length(files=self.files, y=self.y, attrs=self.attrs, masks=self.masks, **self.extras)
-        if fg_only and self.masks is None: raise ValueError(f"{name}: fg_only=True needs foreground masks, but none were given/found.")
+        if fg_only and self.masks is None: raise ValueError(f"{name}: fg_only=True needs foreground masks, but none "
+                                                            f"were given/found.")
         if check_files:
             for what, paths in (("image", self.files), ("mask", self.masks)):
                 if paths is None: continue
                 missing = [p for p in paths if not os.path.isfile(p)]
                 if missing: raise FileNotFoundError(f"{name}: {len(missing)} of {len(paths)} {what} files are missing, "
-                                                    f"e.g. {missing[0]}. Check the data folder (or regenerate its metadata).")
+                                                    f"e.g. {missing[0]}. Check the data folder (or regenerate its "
+                                                    f"metadata).")
         self.g = info.group_ids(to_numpy(self.y), self.attrs)
         self._tf = {}
 
@@ -106,30 +114,6 @@ class ImageGroupDataset(torch.utils.data.Dataset):
         if train not in self._tf: self._tf[train] = image_transform(train, self.image_size)
         return self._tf[train]
 
-    def load_pil(self, i: int) -> Image.Image:
-        "Image `i` as an RGB PIL image, with the background blacked out when `fg_only`."
-        with Image.open(self.files[i]) as im: im = im.convert("RGB")
-        if self.fg_only:
-            m = self._mask_pil(i)
-            if m.size != im.size: m = m.resize(im.size, Image.NEAREST)
-            im = Image.composite(im, Image.new("RGB", im.size), m)
-        return im
-
-    def _mask_pil(self, i):
-        if self.masks is None: raise ValueError(f"{self.name} has no masks.")
-        with Image.open(self.masks[i]) as m: m = m.convert("L")
-        return m.point(lambda v: 255 if v > 255 * self.mask_threshold else 0)
-
-    def load_image(self, i: int, train: bool | None = None) -> torch.Tensor:
-        "Image `i` as a normalised tensor (3, S, S) through the training or evaluation transform."
-        return self.transform(train)(self.load_pil(i))
-
-    def load_mask(self, i: int) -> torch.Tensor:
-        "Foreground mask `i` as bool (S, S), with the evaluation geometry (resize + centre crop)."
-        r = round(self.image_size * 256 / 224)
-        tf = T.Compose([T.Resize((r, r), interpolation=T.InterpolationMode.NEAREST), T.CenterCrop(self.image_size)])
-        return torch.from_numpy(np.asarray(tf(self._mask_pil(i))) > 127)
-
     def __getitem__(self, i): return self.load_image(int(i)), self.y[i]
 
     @property
@@ -137,42 +121,81 @@ class ImageGroupDataset(torch.utils.data.Dataset):
     @property
     def fg_masks(self) -> LazyImages: return LazyImages(self, "mask")
 
-    def _copy(self, idx=None, **changes):
-        idx = np.arange(len(self)) if idx is None else idx
-        kw = dict(train=self.train, image_size=self.image_size, fg_only=self.fg_only, mask_threshold=self.mask_threshold)
-        kw.update(changes)
-        return ImageGroupDataset(self.files[idx], self.y.numpy()[idx], self.attrs[idx], self.info, kw.pop("name", self.name),
-                                 {k: np.asarray(v)[idx] for k, v in self.extras.items()},
-                                 masks=None if self.masks is None else self.masks[idx], check_files=False, **kw)
+# %% ../nbs/17_images.ipynb #78eecd4e
+@patch
+def load_pil(self: ImageGroupDataset, i: int) -> Image.Image:
+    "Image `i` as an RGB PIL image, with the background blacked out when `fg_only`."
+    with Image.open(self.files[i]) as im: im = im.convert("RGB")
+    if self.fg_only:
+        m = self._mask_pil(i)
+        if m.size != im.size: m = m.resize(im.size, Image.NEAREST)
+        im = Image.composite(im, Image.new("RGB", im.size), m)
+    return im
 
-    def subset(self, idx) -> ImageGroupDataset:
-        "A new dataset with the samples at `idx` (indices or boolean mask)."
-        idx = to_numpy(idx)
-        if idx.dtype == bool: idx = np.nonzero(idx)[0]
-        return self._copy(idx)
+@patch
+def _mask_pil(self: ImageGroupDataset, i):
+    if self.masks is None: raise ValueError(f"{self.name} has no masks.")
+    with Image.open(self.masks[i]) as m: m = m.convert("L")
+    return m.point(lambda v: 255 if v > 255 * self.mask_threshold else 0)
 
-    def with_options(self, **changes) -> ImageGroupDataset:
-        "A copy with other `train`, `image_size`, `fg_only`, `mask_threshold` or `name`."
-        unknown = set(changes) - {"train", "image_size", "fg_only", "mask_threshold", "name"}
-        if unknown: raise ValueError(f"Unknown options {sorted(unknown)}: pass train, image_size, fg_only, mask_threshold or name.")
-        return self._copy(**changes)
+@patch
+def load_image(self: ImageGroupDataset, i: int, train: bool | None = None) -> torch.Tensor:
+    "Image `i` as a normalised tensor (3, S, S) through the training or evaluation transform."
+    return self.transform(train)(self.load_pil(i))
 
-    def group_counts(self) -> np.ndarray:
-        "Number of samples in each group (length `info.n_groups`)."
-        return np.bincount(self.g, minlength=self.info.n_groups)
+@patch
+def load_mask(self: ImageGroupDataset, i: int) -> torch.Tensor:
+    "Foreground mask `i` as bool (S, S), with the evaluation geometry (resize + centre crop)."
+    r = round(self.image_size * 256 / 224)
+    tf = T.Compose([T.Resize((r, r), interpolation=T.InterpolationMode.NEAREST), T.CenterCrop(self.image_size)])
+    return torch.from_numpy(np.asarray(tf(self._mask_pil(i))) > 127)
 
-    def loader(self, batch_size: int = 64, shuffle: bool = False, num_workers: int = 0, seed: int = 0,
-               train: bool | None = None, **kwargs) -> torch.utils.data.DataLoader:
-        "A DataLoader of (images, labels); `train=False` forces the evaluation transform."
-        ds = self if train is None or train == self.train else self.with_options(train=train)
-        gen = torch.Generator().manual_seed(seed)
-        return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
-                                           generator=gen, persistent_workers=False, **kwargs)
+# %% ../nbs/17_images.ipynb #2a067e16
+@patch
+def _copy(self: ImageGroupDataset, idx=None, **changes):
+    idx = np.arange(len(self)) if idx is None else idx
+    kw = dict(train=self.train, image_size=self.image_size, fg_only=self.fg_only,
+              mask_threshold=self.mask_threshold)
+    kw.update(changes)
+    return ImageGroupDataset(self.files[idx], self.y.numpy()[idx], self.attrs[idx], self.info,
+                             kw.pop("name", self.name), {k: np.asarray(v)[idx] for k, v in self.extras.items()},
+                             masks=None if self.masks is None else self.masks[idx], check_files=False, **kw)
 
-    def __repr__(self):
-        counts = ", ".join(f"{n}: {c}" for n, c in zip(self.info.names, self.group_counts()))
-        extra = (", fg-only" if self.fg_only else ", masks" if self.masks is not None else "")
-        return f"ImageGroupDataset({self.name}, {len(self)} images at {self.image_size} px{extra}; {counts})"
+@patch
+def subset(self: ImageGroupDataset, idx) -> ImageGroupDataset:
+    "A new dataset with the samples at `idx` (indices or boolean mask)."
+    idx = to_numpy(idx)
+    if idx.dtype == bool: idx = np.nonzero(idx)[0]
+    return self._copy(idx)
+
+@patch
+def with_options(self: ImageGroupDataset, **changes) -> ImageGroupDataset:
+    "A copy with other `train`, `image_size`, `fg_only`, `mask_threshold` or `name`."
+    unknown = set(changes) - {"train", "image_size", "fg_only", "mask_threshold", "name"}
+    if unknown: raise ValueError(f"Unknown options {sorted(unknown)}: pass train, image_size, fg_only, "
+                                 f"mask_threshold or name.")
+    return self._copy(**changes)
+
+@patch
+def group_counts(self: ImageGroupDataset) -> np.ndarray:
+    "Number of samples in each group (length `info.n_groups`)."
+    return np.bincount(self.g, minlength=self.info.n_groups)
+
+# %% ../nbs/17_images.ipynb #ac3b05d6
+@patch
+def loader(self: ImageGroupDataset, batch_size: int = 64, shuffle: bool = False, num_workers: int = 0, seed: int = 0,
+           train: bool | None = None, **kwargs) -> torch.utils.data.DataLoader:
+    "A DataLoader of (images, labels); `train=False` forces the evaluation transform."
+    ds = self if train is None or train == self.train else self.with_options(train=train)
+    gen = torch.Generator().manual_seed(seed)
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
+                                       generator=gen, persistent_workers=False, **kwargs)
+
+@patch
+def __repr__(self: ImageGroupDataset):
+    counts = ", ".join(f"{n}: {c}" for n, c in zip(self.info.names, self.group_counts()))
+    extra = (", fg-only" if self.fg_only else ", masks" if self.masks is not None else "")
+    return f"ImageGroupDataset({self.name}, {len(self)} images at {self.image_size} px{extra}; {counts})"
 
 # %% ../nbs/17_images.ipynb #f601277c
 def read_metadata(path,                 # the CSV file
@@ -184,9 +207,11 @@ def read_metadata(path,                 # the CSV file
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{what}: no metadata file at {path}. {how}".strip())
     try: df = pd.read_csv(path)
-    except Exception as e: raise ValueError(f"{what}: {path} is not a readable CSV ({type(e).__name__}: {e}). {how}".strip()) from e
+    except Exception as e:
+        raise ValueError(f"{what}: {path} is not a readable CSV ({type(e).__name__}: {e}). {how}".strip()) from e
     missing = [c for c in required if c not in df.columns]
-    if missing: raise ValueError(f"{what}: {path} lacks the columns {missing} (it has {list(df.columns)}). {how}".strip())
+    if missing:
+        raise ValueError(f"{what}: {path} lacks the columns {missing} (it has {list(df.columns)}). {how}".strip())
     if len(df) == 0: raise ValueError(f"{what}: {path} has no rows. {how}".strip())
     bad = [c for c in required if df[c].isna().any()]
     if bad: raise ValueError(f"{what}: {path} has empty values in columns {bad} (first rows: "
@@ -223,8 +248,8 @@ def waterbirds(root,                       # the `waterbird_complete95_forest2wa
                splits=("train", "val", "test"),
                image_size: int = 224,      # crop side (smaller for smoke runs)
                fg_only: bool = False,      # background removed with the bird masks (Table 4)
-               masks: str | bool = "auto", # "auto": use masks when every image has one; True: require them; False: ignore
-               masks_dir=None,             # folder with the masks under the images' relative paths; default beside the images
+               masks: str | bool = "auto", # "auto": masks when every image has one; True: require them; False: ignore
+               masks_dir=None,             # folder with the masks under the images' relative paths; default: beside
                augment: bool = True,       # the training split uses the training transform
                verbose: bool = True,       # print what was found
               ) -> dict[str, ImageGroupDataset]:
@@ -241,8 +266,9 @@ def waterbirds(root,                       # the `waterbird_complete95_forest2wa
     files = np.array([str(root/f) for f in df.img_filename])
     mroot = Path(masks_dir) if masks_dir is not None else root
     mask_files = np.array([str((mroot/f).with_suffix(".png")) for f in df.img_filename])
-    if masks == "auto": use_masks = all(os.path.isfile(m) for m in mask_files) if (fg_only or masks_dir is not None or os.path.isfile(mask_files[0])) else False
-    else: use_masks = bool(masks)
+    if masks != "auto": use_masks = bool(masks)
+    else: use_masks = (fg_only or masks_dir is not None or os.path.isfile(mask_files[0])) and \
+                      all(os.path.isfile(m) for m in mask_files)
     if fg_only and not use_masks:
         n = sum(os.path.isfile(m) for m in mask_files)
         raise FileNotFoundError(f"fg_only=True needs a bird mask per image; found {n} of {len(mask_files)} "
@@ -251,10 +277,12 @@ def waterbirds(root,                       # the `waterbird_complete95_forest2wa
     for s in splits:
         k = np.nonzero(split == SPLIT_CODES[s])[0]
         if len(k) == 0: raise ValueError(f"Waterbirds: {path} has no rows with split={SPLIT_CODES[s]} ({s}).")
-        out[s] = ImageGroupDataset(files[k], y[k], place[k, None], WATERBIRDS_INFO, f"waterbirds{'-fg' if fg_only else ''}/{s}",
+        name = f"waterbirds{'-fg' if fg_only else ''}/{s}"
+        out[s] = ImageGroupDataset(files[k], y[k], place[k, None], WATERBIRDS_INFO, name,
                                    {"place": place[k]}, train=augment and s == "train", image_size=image_size,
                                    masks=mask_files[k] if use_masks else None, fg_only=fg_only)
-    if verbose: _report("Waterbirds" + (" (FG-only)" if fg_only else ""), out, ", with bird masks" if use_masks else ", no masks")
+    if verbose: _report("Waterbirds" + (" (FG-only)" if fg_only else ""), out,
+                        ", with bird masks" if use_masks else ", no masks")
     return out
 
 # %% ../nbs/17_images.ipynb #1cda73cb
@@ -262,14 +290,16 @@ def _blob_image(rng, size, bg_rgb, fg_rgb, shape: str = "ellipse", noise: float 
     "An RGB uint8 image: noisy background, a centred foreground shape; and its uint8 mask."
     i, j = np.mgrid[:size, :size] / (size - 1) - 0.5
     cy, cx = rng.uniform(-0.08, 0.08, 2)
-    mask = ((i - cy) / 0.3) ** 2 + ((j - cx) / 0.2) ** 2 < 1 if shape == "ellipse" else (abs(i - cy) < 0.25) & (abs(j - cx) < 0.25)
+    if shape == "ellipse": mask = ((i - cy) / 0.3) ** 2 + ((j - cx) / 0.2) ** 2 < 1
+    else: mask = (abs(i - cy) < 0.25) & (abs(j - cx) < 0.25)
     img = np.where(mask[..., None], np.asarray(fg_rgb, float), np.asarray(bg_rgb, float))
     img = np.clip(img + rng.normal(0, noise, img.shape), 0, 255).astype(np.uint8)
     return img, (mask * 255).astype(np.uint8)
 
 def _split_counts(n_major, n_minor, n_eval):
     "{split: count per (y, attribute) group}: biased train, balanced val/test."
-    return {"train": lambda y, a: n_major if y == a else n_minor, "val": lambda y, a: n_eval, "test": lambda y, a: n_eval}
+    return {"train": lambda y, a: n_major if y == a else n_minor,
+            "val": lambda y, a: n_eval, "test": lambda y, a: n_eval}
 
 def make_tiny_waterbirds(root,               # folder to create `waterbird_complete95_forest2water2/` in
                          n_major: int = 8,   # training images per majority group (bird matches place)
@@ -287,7 +317,8 @@ def make_tiny_waterbirds(root,               # folder to create `waterbird_compl
         for y, place in itertools.product(range(2), repeat=2):
             for _ in range(count(y, place)):
                 cls = ["001.Land_bird", "002.Water_bird"][y]; (out/cls).mkdir(parents=True, exist_ok=True)
-                img, mask = _blob_image(rng, size, [(90, 140, 60), (60, 110, 200)][place], [(150, 90, 40), (245, 245, 245)][y])
+                img, mask = _blob_image(rng, size, [(90, 140, 60), (60, 110, 200)][place],
+                                        [(150, 90, 40), (245, 245, 245)][y])
                 f = f"{cls}/{cls.split('.')[1]}_{n:04d}.jpg"
                 Image.fromarray(img).save(out/f, quality=95)
                 if masks: Image.fromarray(mask).save((out/f).with_suffix(".png"))
@@ -314,7 +345,8 @@ def celeba(root,                        # folder with `img_align_celeba/` and `m
     splits = _check_splits(splits)
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f"CelebA folder {root} does not exist. {_how_celeba(root)}")
-    if not (root/"img_align_celeba").is_dir(): raise FileNotFoundError(f"CelebA: no img_align_celeba/ folder in {root}. {_how_celeba(root)}")
+    if not (root/"img_align_celeba").is_dir(): raise FileNotFoundError("CelebA: no img_align_celeba/ folder in "
+                                                                       f"{root}. {_how_celeba(root)}")
     path = root/"metadata.csv"
     df = read_metadata(path, ["img_filename", "y", "split", "place"], "CelebA", _how_celeba(root))
     y, split = _int_column(df, "y", (0, 1), path, "CelebA"), _int_column(df, "split", (0, 1, 2), path, "CelebA")
@@ -345,7 +377,8 @@ def make_tiny_celeba(root,              # folder to create `img_align_celeba/` a
                 img, _ = _blob_image(rng, size, [(60, 40, 30), (235, 210, 120)][y], (225, 180, 150), "square")
                 if male: img[int(size * 0.65):int(size * 0.75), size // 3: 2 * size // 3] = 40
                 f = f"{n + 1:06d}.jpg"; Image.fromarray(img).save(root/"img_align_celeba"/f, quality=95)
-                rows.append(dict(img_id=n, img_filename=f, y=y, split=SPLIT_CODES[split], place=male, place_filename=f)); n += 1
+                rows.append(dict(img_id=n, img_filename=f, y=y, split=SPLIT_CODES[split], place=male,
+                                 place_filename=f)); n += 1
     pd.DataFrame(rows).to_csv(root/"metadata.csv", index=False)
     return root
 
@@ -356,27 +389,19 @@ def urbancars_images(root,                        # the `urbancars` folder (or i
                      splits=("train", "val", "test"),
                      image_size: int = 224,
                      bg_ratio: float = 0.95, co_occur_obj_ratio: float = 0.95, # training correlations (folder names)
-                     masks: str | bool = "auto",  # car / object masks: "auto" when present, True required, False ignored
+                     masks: str | bool = "auto",  # car / object masks: "auto" when present, True required, False not
                      n_per_group: int | None = None, # keep at most this many random images per group folder
                      seed: int = 0, augment: bool = True, verbose: bool = True,
                     ) -> dict[str, ImageGroupDataset]:
-    "UrbanCars splits as file-backed datasets (extras `bg`, `coobj`, `path`)."
-    check_choice(variant, ("wam", "exmap"), "UrbanCars variant"); check_choice(shortcuts, ("both", "bg", "coobj"), "shortcuts")
-    splits = _check_splits(splits)
-    root = Path(root)
-    if not root.is_dir(): raise FileNotFoundError(f"UrbanCars folder {root} does not exist. {_urbancars_how(root)}")
-    out = {}
-    for si, s in enumerate(splits):
-        folder = urbancars_dir(root, s, variant, bg_ratio, co_occur_obj_ratio)
-        files, lab = _urbancars_files(folder, s, n_per_group, np.random.default_rng([seed, si]), root)
-        car = np.array([str(f.with_name(f.stem + "_mask.png")) for f in files])
-        co = np.array([str(f.with_name(f.stem + "_co_occur_obj_mask.png")) for f in files])
-        use = all(map(os.path.isfile, car)) if masks == "auto" else bool(masks)
-        extras = {"bg": lab[:, 1], "coobj": lab[:, 2], "path": np.array([str(f) for f in files])}
-        if use: extras["mask_coobj_path"] = co
-        attrs = {"both": lab[:, 1:], "bg": lab[:, 1:2], "coobj": lab[:, 2:]}[shortcuts]
-        out[s] = ImageGroupDataset(files, lab[:, 0], attrs, urbancars_info(shortcuts), f"urbancars/{s}", extras,
-                                   train=augment and s == "train", image_size=image_size, masks=car if use else None)
+    "UrbanCars splits as file-backed datasets (extras `bg`, `coobj`, `path`), read with `read_urbancars`."
+    splits, out = _check_splits(splits), {}
+    for s, part in read_urbancars(root, variant, shortcuts, splits, bg_ratio, co_occur_obj_ratio, n_per_group,
+                                  seed).items():
+        use = all(map(os.path.isfile, part["mask_obj"])) if masks == "auto" else bool(masks)
+        extras = {**part["extras"], **({"mask_coobj_path": part["mask_coobj"]} if use else {})}
+        out[s] = ImageGroupDataset(part["files"], part["y"], part["attrs"], part["info"], f"urbancars/{s}", extras,
+                                   train=augment and s == "train", image_size=image_size,
+                                   masks=part["mask_obj"] if use else None)
     if verbose: _report("UrbanCars", out, ", with car masks" if out[splits[0]].masks is not None else ", no masks")
     return out
 
@@ -403,7 +428,8 @@ def image_folder(csv,                      # the metadata CSV
     "Your own images: a folder plus a CSV naming file, label, split and attributes."
     splits = _check_splits(splits)
     csv = Path(csv); attr_cols = [attr_cols] if isinstance(attr_cols, str) else list(attr_cols)
-    how = f"Write a CSV with columns {file_col}, {label_col}, {split_col}{''.join(', ' + a for a in attr_cols)}, one row per image."
+    cols = ", ".join([file_col, label_col, split_col, *attr_cols])
+    how = f"Write a CSV with columns {cols}, one row per image."
     df = read_metadata(csv, [file_col, label_col, split_col, *attr_cols], name, how)
     images_dir = Path(images_dir) if images_dir is not None else csv.parent
     if not images_dir.is_dir(): raise FileNotFoundError(f"{name}: images folder {images_dir} does not exist.")
@@ -413,32 +439,37 @@ def image_folder(csv,                      # the metadata CSV
         v, nm = _codes(a, df[a], csv); attrs.append(v); anames.append(nm)
     info = GroupInfo([label_col, *attr_cols], [ynames, *anames])
     attrs = np.stack(attrs, 1) if attrs else np.zeros((len(df), 0), int)
-    sp = df[split_col].astype(str).str.strip().str.lower().replace({"0": "train", "1": "val", "2": "test", "valid": "val", "validation": "val"})
+    sp = df[split_col].astype(str).str.strip().str.lower().replace(
+        {"0": "train", "1": "val", "2": "test", "valid": "val", "validation": "val"})
     unknown = sorted(set(sp) - set(SPLIT_CODES))
-    if unknown: raise ValueError(f"{name}: column {split_col!r} of {csv} has values {unknown}; use train/val/test or 0/1/2.")
+    if unknown: raise ValueError(f"{name}: column {split_col!r} of {csv} has values {unknown}; use train/val/test or "
+                                 f"0/1/2.")
     files = np.array([str(images_dir/f) for f in df[file_col]])
     out = {}
     for s in splits:
         k = np.nonzero((sp == s).to_numpy())[0]
         if len(k) == 0: raise ValueError(f"{name}: {csv} has no rows with {split_col}={s}.")
         out[s] = ImageGroupDataset(files[k], y[k], attrs[k], info, f"{name}/{s}",
-                                   {a: attrs[k, i] for i, a in enumerate(attr_cols)}, train=augment and s == "train", image_size=image_size)
+                                   {a: attrs[k, i] for i, a in enumerate(attr_cols)}, train=augment and s == "train",
+                                   image_size=image_size)
     if verbose: _report(name, out, f", {info.n_groups} groups")
     return out
 
 # %% ../nbs/17_images.ipynb #600c1b9b
 def make_tiny_folder(root,               # folder to write `images/` and `labels.csv` in
                      n_major: int = 8, n_minor: int = 2, n_eval: int = 4, size: int = 48, seed: int = 0) -> Path:
-    "Write a tiny dataset of your own kind (label: shape; attribute `background`: red/green, as strings); returns the CSV path."
+    "Write a tiny dataset of your own kind (label: shape; attribute `background`: red/green); returns the CSV path."
     rng = np.random.default_rng(seed)
     root = Path(root); (root/"images").mkdir(parents=True, exist_ok=True)
     rows, n = [], 0
     for split, count in _split_counts(n_major, n_minor, n_eval).items():
         for y, bg in itertools.product(range(2), repeat=2):
             for _ in range(count(y, bg)):
-                img, _ = _blob_image(rng, size, [(200, 40, 40), (40, 180, 40)][bg], (230, 230, 230), ["ellipse", "square"][y])
+                img, _ = _blob_image(rng, size, [(200, 40, 40), (40, 180, 40)][bg], (230, 230, 230),
+                                     ["ellipse", "square"][y])
                 f = f"images/img{n:05d}.png"; Image.fromarray(img).save(root/f)
-                rows.append(dict(file=f, label=["ellipse", "square"][y], split=split, background=["green", "red"][1 - bg])); n += 1
+                rows.append(dict(file=f, label=["ellipse", "square"][y], split=split,
+                                 background=["green", "red"][1 - bg])); n += 1
     pd.DataFrame(rows).to_csv(root/"labels.csv", index=False)
     return root/"labels.csv"
 

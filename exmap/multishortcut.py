@@ -17,7 +17,7 @@ from .data import GroupDataset, GroupInfo, default_data_root, load_mnist, mnist_
 # %% auto #0
 __all__ = ['MS_BG_VALUES', 'MS_COOBJ_VALUES', 'MS_BG_COLORS', 'MS_GLYPH_COLOR', 'MS_GLYPHS', 'MS_GLYPH_POS', 'URBANCARS_VALUES',
            'draw_multishortcut', 'multishortcut_info', 'multishortcut_mnist', 'urbancars_info', 'urbancars_dir',
-           'urbancars', 'make_tiny_urbancars']
+           'read_urbancars', 'urbancars', 'make_tiny_urbancars']
 
 # %% ../nbs/11_multishortcut.ipynb #fc349ece
 MS_BG_VALUES = {"color": ["blue", "orange"], "texture": ["stripes/", "stripes\\"]}  # readable bg values per style
@@ -31,7 +31,8 @@ MS_GLYPH_POS = (1, 1)  # top-left corner (row, column) of the glyph
 
 def _check_binary(a, name):
     a = to_numpy(a).astype(int)
-    if a.size and (a.min() < 0 or a.max() > 1): raise ValueError(f"{name} must hold 0/1 values, found {np.unique(a)[:5]}.")
+    if a.size and (a.min() < 0 or a.max() > 1): raise ValueError(f"{name} must hold 0/1 values, found "
+                                                                 f"{np.unique(a)[:5]}.")
     return a
 
 def draw_multishortcut(imgs,                    # (N, H, W) uint8 grey digits (H, W >= 7)
@@ -78,8 +79,8 @@ def _pair(p, name):
 
 def multishortcut_info(bg_style: str = "color") -> GroupInfo:
     "The 8 groups `y x bg x coobj` of multi-shortcut MNIST."
-    return GroupInfo(["y", "bg", "coobj"], [["0-4", "5-9"], MS_BG_VALUES[check_choice(bg_style, MS_BG_VALUES, "background style")],
-                                            MS_COOBJ_VALUES])
+    bg = MS_BG_VALUES[check_choice(bg_style, MS_BG_VALUES, "background style")]
+    return GroupInfo(["y", "bg", "coobj"], [["0-4", "5-9"], bg, MS_COOBJ_VALUES])
 
 # %% ../nbs/11_multishortcut.ipynb #dda3a63a
 def _ms_split(imgs, digits, p, rng, bg_style, noise, name, chunk=10000):
@@ -95,13 +96,13 @@ def _ms_split(imgs, digits, p, rng, bg_style, noise, name, chunk=10000):
     return GroupDataset(x, torch.as_tensor(y), np.stack([bg, coobj], 1), multishortcut_info(bg_style), name,
                         {"digit": digits.astype(int), **masks})
 
-def multishortcut_mnist(root=None,                  # folder with the MNIST IDX files; default `default_data_root()/"mnist"`
+def multishortcut_mnist(root=None,                  # folder with the MNIST IDX files; default under the data root
                         p_train=0.95,               # P(attribute agrees with y) in train: float or (p_bg, p_coobj)
                         val_variant: str = "wam",   # "wam": balanced validation (0.5); "exmap": as biased as train
                         p_val=None,                 # explicit validation correlation(s); overrides `val_variant`
                         p_test=0.5,                 # correlation(s) in test
                         seed: int = 0,              # seeds attributes, noise and subsampling
-                        bg_style: str = "color",    # background: "color" (blue/orange) or "texture" (stripe orientation)
+                        bg_style: str = "color",    # background: "color" (blue/orange) or "texture" (stripes)
                         noise: float = 0.3,         # per-pixel background noise in [0, 1]
                         n_train: int | None = None, # keep a random subset of this size (smoke runs); None keeps all
                         n_val: int | None = None,
@@ -121,7 +122,8 @@ URBANCARS_VALUES = ["urban", "country"]
 
 def urbancars_info(shortcuts: str = "both") -> GroupInfo:
     "Groups of UrbanCars: y x bg x coobj (8), or y x one attribute (4) for `shortcuts='bg'`/`'coobj'`."
-    fields = {"both": ["y", "bg", "coobj"], "bg": ["y", "bg"], "coobj": ["y", "coobj"]}[check_choice(shortcuts, ("both", "bg", "coobj"), "shortcuts")]
+    check_choice(shortcuts, ("both", "bg", "coobj"), "shortcuts")
+    fields = {"both": ["y", "bg", "coobj"], "bg": ["y", "bg"], "coobj": ["y", "coobj"]}[shortcuts]
     return GroupInfo(fields, [URBANCARS_VALUES] * len(fields))
 
 # %% ../nbs/11_multishortcut.ipynb #fe08a2b6
@@ -139,7 +141,8 @@ def urbancars_dir(root,                            # the `urbancars` folder (or 
                   co_occur_obj_ratio: float = 0.95, # training co-occurring object correlation (folder name)
                  ) -> Path:
     "The folder that holds the 8 group folders of one UrbanCars split."
-    check_choice(split, ("train", "val", "test"), "UrbanCars split"); check_choice(variant, ("wam", "exmap"), "UrbanCars variant")
+    check_choice(split, ("train", "val", "test"), "UrbanCars split")
+    check_choice(variant, ("wam", "exmap"), "UrbanCars variant")
     root = Path(root)
     if not any(root.glob("bg-*_co_occur_obj-*")) and (root/"urbancars").is_dir(): root = root/"urbancars"
     biased = split == "train" or (split == "val" and variant == "exmap")
@@ -147,13 +150,6 @@ def urbancars_dir(root,                            # the `urbancars` folder (or 
     return root/f"bg-{float(b)}_co_occur_obj-{float(c)}"/split
 
 # %% ../nbs/11_multishortcut.ipynb #ed23b2ae
-def _load_image(path, size, mode="RGB", resample=None):
-    from PIL import Image
-    with Image.open(path) as im:
-        im = im.convert(mode)
-        if im.size != (size, size): im = im.resize((size, size), resample if resample is not None else Image.BILINEAR)
-        return np.asarray(im)
-
 def _urbancars_files(folder, split, n_per_group, rng, root):
     "The .jpg files of one UrbanCars split folder (at most `n_per_group` per group) and their (obj, bg, coobj) labels."
     if not folder.is_dir():
@@ -163,31 +159,61 @@ def _urbancars_files(folder, split, n_per_group, rng, root):
         d = folder/f"obj-{URBANCARS_VALUES[o]}_bg-{URBANCARS_VALUES[b]}_co_occur_obj-{URBANCARS_VALUES[c]}"
         if not d.is_dir(): raise FileNotFoundError(f"UrbanCars group folder {d} is missing. {_urbancars_how(root)}")
         fs = sorted(d.glob("*.jpg"))
-        if n_per_group is not None and len(fs) > n_per_group: fs = [fs[i] for i in np.sort(rng.choice(len(fs), n_per_group, replace=False))]
+        if n_per_group is not None and len(fs) > n_per_group:
+            fs = [fs[i] for i in np.sort(rng.choice(len(fs), n_per_group, replace=False))]
         files += fs; labels += [(o, b, c)] * len(fs)
     if not files: raise FileNotFoundError(f"No .jpg images in the group folders under {folder}. {_urbancars_how(root)}")
     return files, np.array(labels)
 
-def _urbancars_split(folder, split, shortcuts, image_size, masks, n_per_group, rng, root):
-    from PIL import Image
-    files, lab = _urbancars_files(folder, split, n_per_group, rng, root)
-    x = torch.empty(len(files), 3, image_size, image_size)
-    for k, f in enumerate(files):
-        x[k] = torch.from_numpy(_load_image(f, image_size).copy()).permute(2, 0, 1).float().div_(255)
-    extras = {"bg": lab[:, 1], "coobj": lab[:, 2], "path": np.array([str(f) for f in files])}
-    if masks:
-        for key, suffix in (("mask_obj", "_mask.png"), ("mask_coobj", "_co_occur_obj_mask.png")):
-            paths = [f.with_name(f.stem + suffix) for f in files]
-            missing = [p for p in paths if not p.exists()]
-            if missing: raise FileNotFoundError(f"{len(missing)} {key} files are missing, e.g. {missing[0]}; "
-                                                f"pass masks=False to load the images only.")
-            extras[key] = np.stack([_load_image(p, image_size, "L", Image.NEAREST) > 127 for p in paths])
-        extras["mask_coobj"] &= ~extras["mask_obj"]  # the car is pasted in front of the object
-        extras["mask_bg"] = ~(extras["mask_obj"] | extras["mask_coobj"])
-    attrs = {"both": lab[:, 1:], "bg": lab[:, 1:2], "coobj": lab[:, 2:]}[shortcuts]
-    return GroupDataset(x, torch.as_tensor(lab[:, 0]), attrs, urbancars_info(shortcuts), f"urbancars/{split}", extras)
+def read_urbancars(root=None,                   # the `urbancars` folder (or its parent); default under the data root
+                   variant: str = "wam",        # "wam": balanced validation; "exmap": validation as biased as train
+                   shortcuts: str = "both",     # groups from "both" attributes (8), or "bg" / "coobj" only (4)
+                   splits=("train", "val", "test"),
+                   bg_ratio: float = 0.95, co_occur_obj_ratio: float = 0.95, # training correlations (folder names)
+                   n_per_group: int | None = None, # keep at most this many random images per group folder
+                   seed: int = 0,               # for `n_per_group`
+                  ) -> dict[str, dict]:
+    "The UrbanCars index, nothing decoded: per split the image `files`, `y`, `attrs`, `info`, `extras` and mask paths."
+    check_choice(variant, ("wam", "exmap"), "UrbanCars variant")
+    check_choice(shortcuts, ("both", "bg", "coobj"), "shortcuts")
+    splits = (splits,) if isinstance(splits, str) else tuple(splits)
+    for s in splits: check_choice(s, ("train", "val", "test"), "UrbanCars split")
+    root = Path(root) if root is not None else default_data_root()/"urbancars"
+    if not root.is_dir():
+        raise FileNotFoundError(f"UrbanCars folder {root.resolve()} does not exist. {_urbancars_how(root)}")
+    out = {}
+    for i, s in enumerate(splits):
+        folder = urbancars_dir(root, s, variant, bg_ratio, co_occur_obj_ratio)
+        files, lab = _urbancars_files(folder, s, n_per_group, np.random.default_rng([seed, i]), root)
+        out[s] = dict(files=files, y=lab[:, 0], info=urbancars_info(shortcuts),
+                      attrs={"both": lab[:, 1:], "bg": lab[:, 1:2], "coobj": lab[:, 2:]}[shortcuts],
+                      extras={"bg": lab[:, 1], "coobj": lab[:, 2], "path": np.array([str(f) for f in files])},
+                      mask_obj=np.array([str(f.with_name(f.stem + "_mask.png")) for f in files]),
+                      mask_coobj=np.array([str(f.with_name(f.stem + "_co_occur_obj_mask.png")) for f in files]))
+    return out
 
-def urbancars(root=None,                        # the `urbancars` folder (or its parent); default `default_data_root()/"urbancars"`
+# %% ../nbs/11_multishortcut.ipynb #ade8f9fe
+def _load_image(path, size, mode="RGB", resample=None):
+    from PIL import Image
+    with Image.open(path) as im:
+        im = im.convert(mode)
+        if im.size != (size, size): im = im.resize((size, size), resample if resample is not None else Image.BILINEAR)
+        return np.asarray(im)
+
+def _load_masks(part, image_size) -> dict:
+    "The car, object and background masks of one split of `read_urbancars`, as bool arrays (N, S, S)."
+    from PIL import Image
+    out = {}
+    for key in ("mask_obj", "mask_coobj"):
+        missing = [p for p in part[key] if not Path(p).exists()]
+        if missing: raise FileNotFoundError(f"{len(missing)} {key} files are missing, e.g. {missing[0]}; "
+                                            f"pass masks=False to load the images only.")
+        out[key] = np.stack([_load_image(p, image_size, "L", Image.NEAREST) > 127 for p in part[key]])
+    out["mask_coobj"] &= ~out["mask_obj"]  # the car is pasted in front of the object
+    out["mask_bg"] = ~(out["mask_obj"] | out["mask_coobj"])
+    return out
+
+def urbancars(root=None,                        # the `urbancars` folder (or its parent); default under the data root
               variant: str = "wam",             # "wam": balanced validation; "exmap": validation as biased as train
               shortcuts: str = "both",          # groups from "both" attributes (8), or "bg" / "coobj" only (4)
               image_size: int = 224,            # images are resized to image_size x image_size
@@ -198,16 +224,17 @@ def urbancars(root=None,                        # the `urbancars` folder (or its
               n_per_group: int | None = None,   # keep at most this many random images per (y, bg, coobj) folder
               seed: int = 0,                    # for `n_per_group`
              ) -> dict[str, GroupDataset]:
-    "UrbanCars splits as `GroupDataset`s, read from Whac-A-Mole's folder layout."
-    check_choice(variant, ("wam", "exmap"), "UrbanCars variant"); check_choice(shortcuts, ("both", "bg", "coobj"), "shortcuts")
-    if isinstance(splits, str): splits = (splits,)
-    for s in splits: check_choice(s, ("train", "val", "test"), "UrbanCars split")
+    "UrbanCars splits as in-memory `GroupDataset`s, read with `read_urbancars`."
     if image_size < 1: raise ValueError(f"image_size={image_size} must be a positive number of pixels.")
-    root = Path(root) if root is not None else default_data_root()/"urbancars"
-    if not root.is_dir(): raise FileNotFoundError(f"UrbanCars folder {root.resolve()} does not exist. {_urbancars_how(root)}")
-    return {s: _urbancars_split(urbancars_dir(root, s, variant, bg_ratio, co_occur_obj_ratio), s, shortcuts, image_size,
-                                masks, n_per_group, np.random.default_rng([seed, i]), root)
-            for i, s in enumerate(splits)}
+    out = {}
+    for s, part in read_urbancars(root, variant, shortcuts, splits, bg_ratio, co_occur_obj_ratio, n_per_group,
+                                  seed).items():
+        x = torch.empty(len(part["files"]), 3, image_size, image_size)
+        for k, f in enumerate(part["files"]):
+            x[k] = torch.from_numpy(_load_image(f, image_size).copy()).permute(2, 0, 1).float().div_(255)
+        extras = {**part["extras"], **(_load_masks(part, image_size) if masks else {})}
+        out[s] = GroupDataset(x, torch.as_tensor(part["y"]), part["attrs"], part["info"], f"urbancars/{s}", extras)
+    return out
 
 # %% ../nbs/11_multishortcut.ipynb #eddb38c6
 def make_tiny_urbancars(root,                  # folder to create the `urbancars` tree in
@@ -215,7 +242,7 @@ def make_tiny_urbancars(root,                  # folder to create the `urbancars
                         size: int = 16,        # image side in pixels
                         ratios=((0.95, 0.95), (0.5, 0.5)), # correlation folders to write (train ratio, balanced)
                        ) -> Path:
-    "Write a tiny synthetic UrbanCars tree (flat colours encoding the labels) for tests; returns the `urbancars` folder."
+    "Write a tiny synthetic UrbanCars tree (flat colours encode the labels) for tests; returns the `urbancars` folder."
     from PIL import Image
     root = Path(root)/"urbancars"
     obj_mask = np.zeros((size, size), np.uint8); obj_mask[:, : size // 2] = 255
