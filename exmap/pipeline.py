@@ -13,10 +13,10 @@ from .train import predict, extract_features
 from .lrp import compute_heatmaps, prepare_heatmaps
 from .cluster import ExMapClusterer, make_pseudo_groups, pseudo_group_classes
 from .dfr import DFR
+from .dfr import minority_evidence, minority_found, merge_by_evidence
 
 # %% auto #0
-__all__ = ['EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'minority_evidence', 'minority_found', 'merge_by_evidence', 'erm_outcome',
-           'exmap_groups', 'exmap_pseudo_groups']
+__all__ = ['EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'erm_outcome', 'exmap_groups', 'exmap_pseudo_groups']
 
 # %% ../nbs/06b_pipeline.ipynb #15955bed
 def proxy_worst_accuracy(features,          # penultimate features of the validation set (N, D)
@@ -52,43 +52,6 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
         out.append(100 * min(accs))
     return np.array(out)
 
-# %% ../nbs/06b_pipeline.ipynb #6fb5a886
-def minority_evidence(y,          # class labels (N,)
-                      groups,     # pseudo-group ids (N,)
-                      erm_right,  # 1 where the ERM model's validation prediction is right, else 0 (N,)
-                      min_size: int = 10, # pseudo-groups smaller than this are tested pooled with their class's other small ones
-                     ) -> tuple[np.ndarray, float]:
-    "z of each pseudo-group's ERM error rate against the rest of its class (one-sided; small groups pooled per class; NaN when untested), and the Bonferroni threshold."
-    from scipy.stats import norm
-    y, groups, right = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64), to_numpy(erm_right).ravel().astype(float)
-    check_same_length(y=y, groups=groups, erm_right=right)
-    G = int(groups.max()) + 1 if len(groups) else 0
-    z = np.full(G, np.nan)
-    def z_test(m):  # the samples in mask m against the rest of their class
-        rest = (y == y[m][0]) & ~m
-        if m.sum() < min_size or rest.sum() < min_size: return np.nan
-        e1, e0, n1, n0 = 1 - right[m].mean(), 1 - right[rest].mean(), m.sum(), rest.sum()
-        p = (e1 * n1 + e0 * n0) / (n1 + n0)
-        return (e1 - e0) / np.sqrt(max(p * (1 - p), 1e-12) * (1 / n1 + 1 / n0))
-    sizes = np.bincount(groups, minlength=G)
-    for g in np.nonzero(sizes >= min_size)[0]: z[g] = z_test(groups == g)
-    small = np.nonzero((sizes > 0) & (sizes < min_size))[0]
-    for c in np.unique(y[np.isin(groups, small)]):  # a minority split into splinters: test each class's small groups together
-        gs = [g for g in small if y[groups == g][0] == c]
-        z[gs] = z_test(np.isin(groups, gs))
-    return z, float(norm.ppf(1 - 0.05 / max(G, 1)))
-
-def minority_found(y,          # class labels (N,)
-                   groups,     # pseudo-group ids (N,)
-                   erm_right,  # 1 where the ERM model's validation prediction is right, else 0 (N,)
-                   min_size: int = 10, # see `minority_evidence`
-                  ) -> tuple[bool, np.ndarray, float]:
-    "`exmap_pseudo_groups`' check: more pseudo-groups than classes and one with z above the threshold; with `minority_evidence`'s z and threshold."
-    z, thr = minority_evidence(y, groups, erm_right, min_size)
-    more = len(np.unique(to_numpy(groups))) > len(np.unique(to_numpy(y)))
-    return bool(more and np.nanmax(z, initial=-np.inf) > thr), z, thr
-
-
 # %% ../nbs/06b_pipeline.ipynb #32d2baf2
 EXMAP_DEFAULTS = dict(  # how each was chosen: nbs/28_defaults_study.ipynb
     explainer="exmap",  # heatmaps (exmap.lrp.COMPOSITE_NAMES): zennit's EpsilonPlus
@@ -96,27 +59,6 @@ EXMAP_DEFAULTS = dict(  # how each was chosen: nbs/28_defaults_study.ipynb
     mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer
     merge="evidence",   # per class, pool the pseudo-groups by minority evidence (`merge_by_evidence`); "none": keep all
 )
-
-# %% ../nbs/06b_pipeline.ipynb #1531c2b5
-def merge_by_evidence(y,        # class labels (N,)
-                      groups,   # pseudo-group ids (N,), dense 0..G-1 (e.g. `ExMapClusterer.labels_`)
-                      z,        # `minority_evidence` z per pseudo-group (G,), NaN where untested
-                      threshold: float, # the z a pseudo-group must exceed (`minority_evidence`'s second value)
-                     ) -> np.ndarray:
-    "Per class: pseudo-groups with minority evidence pooled into one, tested ones without it into another (dense ids)."
-    y, groups = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64)
-    check_same_length(y=y, groups=groups)
-    z = np.asarray(z, dtype=float).ravel()
-    if len(groups) and len(z) <= groups.max():
-        raise ValueError(f"z has {len(z)} values for {groups.max() + 1} pseudo-groups; "
-                         "pass minority_evidence(y, groups, ...)[0].")
-    cls, sizes, out = pseudo_group_classes(y, groups), np.bincount(groups, minlength=len(z)), groups.copy()
-    flagged, tested = np.nan_to_num(z, nan=-np.inf) > threshold, ~np.isnan(z)
-    for c in np.unique(cls):
-        mine = (cls == c) & (sizes > 0)
-        for pool in (np.flatnonzero(mine & flagged), np.flatnonzero(mine & tested & ~flagged)):
-            if len(pool) > 1: out[np.isin(groups, pool)] = pool[0]
-    return make_pseudo_groups(y, out)
 
 # %% ../nbs/06b_pipeline.ipynb #c8fc0cfb
 def _check_settings(settings: dict) -> dict:
