@@ -1,4 +1,5 @@
-"""What every experiment notebook shares: one setup (data, cached ERM, features, heatmaps, DFR), the dataset registry, cache keys, timings, the results JSON and tables.
+"""What every experiment notebook shares: one setup (data, cached ERM, features, heatmaps, DFR), the dataset registry,
+cache keys, timings, the results JSON and tables.
 
 Docs: https://exmap-dev.github.io/exmap/experiment.html.md"""
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import atomic_write_json, check_choice, settings_key, to_numpy
+from fastcore.basics import patch
+from .core import atomic_write, atomic_write_json, check_choice, settings_key, to_numpy
 from .data import GroupDataset
 from .metrics import accuracy_summary
 from .train import get_model, load_checkpoint, train_erm
@@ -37,16 +39,19 @@ def project_root(start=None) -> Path:
 DATASETS = {"cmnist": "exmap.data:colored_mnist",
             "msmnist": "exmap.multishortcut:multishortcut_mnist",
             "urbancars": "exmap.multishortcut:urbancars"}
-# modules whose benchmarks are registered on first use: module -> (its dict of benchmark names, its loader taking the name)
+# modules whose benchmarks are registered on first use:
+# module -> (its dict of benchmark names, its loader taking the name)
 DATASET_FAMILIES = {"exmap.suite": ("SUITE", "suite_dataset")}
 
 def register_dataset(name: str,  # the name `get_dataset` will know it by
                      loader,     # a function returning `{'train', 'val', 'test'}` GroupDatasets, or "module:function"
                     ) -> None:
     "Add a dataset to the registry of `get_dataset`."
-    if not isinstance(name, str) or not name: raise ValueError(f"A dataset name must be a non-empty string, got {name!r}.")
+    if not isinstance(name, str) or not name: raise ValueError("A dataset name must be a non-empty string, got "
+                                                               f"{name!r}.")
     if isinstance(loader, str) and loader.count(":") != 1:
-        raise ValueError(f"loader={loader!r}: give a function or a 'module:function' string, e.g. 'exmap.data:colored_mnist'.")
+        raise ValueError(f"loader={loader!r}: give a function or a 'module:function' string, e.g. "
+                         f"'exmap.data:colored_mnist'.")
     if not isinstance(loader, str) and not callable(loader):
         raise TypeError(f"loader must be a function or a 'module:function' string, got {type(loader).__name__}.")
     DATASETS[name] = loader
@@ -124,21 +129,23 @@ def _counts(d) -> bool:
     if inspect.isfunction(d) or inspect.isclass(d): return (getattr(d, "__module__", "") or "").startswith("exmap")
     return isinstance(d, (functools.partial, bool, int, float, str, tuple, list, dict, np.ndarray))
 
-def code_version(*objects # functions or classes (their exmap dependencies follow), or module names such as "exmap.train"
+def code_version(*objects # functions or classes (their exmap dependencies follow), or module names ("exmap.train")
                 ) -> str:
-    """A short hash of the code that makes an artefact: the source of `objects` and, transitively, of every exmap function
-    and class they call, with the module-level constants they read. Part of every cache key."""
+    """A short hash of the code that makes an artefact: the source of `objects` and, transitively, of every exmap
+    function and class they call, with the module-level constants they read. Part of every cache key."""
     todo = []
     for o in objects:
         if isinstance(o, str):
             try: o = importlib.import_module(o)
-            except ModuleNotFoundError: raise ValueError(f"code_version: no module {o!r}; give importable module names such as 'exmap.train'.")
+            except ModuleNotFoundError: raise ValueError(f"code_version: no module {o!r}; give importable module names "
+                                                         f"such as 'exmap.train'.")
         todo.append(o)
     parts = {}  # key -> bytes; hashed in sorted order, so the order of `objects` does not matter
     while todo:
         o = todo.pop()
-        key = f"{getattr(o, '__module__', '')}.{getattr(o, '__qualname__', getattr(o, '__name__', ''))}" if callable(o) or inspect.ismodule(o) \
-              else re.sub(r" at 0x[0-9a-f]+", "", repr(o))[:200]  # no memory addresses: the same in every process
+        if callable(o) or inspect.ismodule(o):
+            key = f"{getattr(o, '__module__', '')}.{getattr(o, '__qualname__', getattr(o, '__name__', ''))}"
+        else: key = re.sub(r" at 0x[0-9a-f]+", "", repr(o))[:200]  # no memory addresses: the same in every process
         if key in parts: continue
         parts[key] = b""
         if inspect.ismodule(o) or inspect.isfunction(o) or inspect.isclass(o):
@@ -155,16 +162,18 @@ def code_version(*objects # functions or classes (their exmap dependencies follo
     return h.hexdigest()[:12]
 
 # %% ../nbs/07_experiment.ipynb #5d939829
-_NOT_SETTINGS = {"model", "train", "val", "device", "ckpt_path", "progress", "select", "repeats", "num_workers", "resume_path"}
+_NOT_SETTINGS = {"model", "train", "val", "device", "ckpt_path", "progress", "select", "repeats", "num_workers",
+                 "resume_path"}
 
 def erm_settings(data_settings: dict,  # everything that defines the data (name, seed, sizes, correlations)
                  model: str = "cnn",   # architecture name (`exmap.train.get_model`)
-                 **train_kwargs        # any `train_erm` setting (epochs, lr, batch_size, weight_decay, optimizer, seed, ...)
+                 **train_kwargs        # any `train_erm` setting (epochs, lr, batch_size, weight_decay, seed, ...)
                 ) -> dict:
     "Everything that defines an ERM model: every `train_erm` setting (defaults filled in), the data and the code."
     params = inspect.signature(train_erm).parameters
     unknown = set(train_kwargs) - set(params) - _NOT_SETTINGS
-    if unknown: raise TypeError(f"Unknown ERM setting(s) {sorted(unknown)}; train_erm takes {sorted(set(params) - _NOT_SETTINGS)}.")
+    if unknown: raise TypeError(f"Unknown ERM setting(s) {sorted(unknown)}; train_erm takes "
+                                f"{sorted(set(params) - _NOT_SETTINGS)}.")
     s = {k: train_kwargs.get(k, p.default) for k, p in params.items() if k not in _NOT_SETTINGS}
     name = data_settings.get("name") if isinstance(data_settings, dict) else None
     try: loader = [dataset_loader(name)] if isinstance(name, str) else []
@@ -182,7 +191,8 @@ def cached_erm(train: GroupDataset, val: GroupDataset,
                **train_kwargs                 # any other `train_erm` setting (part of the key)
               ):
     "An ERM model trained with these settings, loaded from `cache_dir` when trained before; returns (model, history)."
-    kw = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, optimizer=optimizer, seed=seed, **train_kwargs)
+    kw = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, optimizer=optimizer, seed=seed,
+              **train_kwargs)
     path = Path(cache_dir)/"erm"/f"{model}_{settings_key(**erm_settings(data_settings, model, **kw))}.pt"
     if path.exists():
         m, extra = load_checkpoint(path, device)
@@ -200,18 +210,13 @@ def cached_array(path,        # .npy file to load, or to write the result to
         try: return np.load(path)
         except (ValueError, EOFError, OSError) as e:
             warnings.warn(f"cache entry {path} is unreadable ({e}); recomputing")
-    a = np.asarray(fn(*args, **kwargs)); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp.npy")
-    try:
-        with os.fdopen(fd, "wb") as fh: np.save(fh, a)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    a = np.asarray(fn(*args, **kwargs))
+    atomic_write(path, lambda f: np.save(f, a))   # any file name, always .npy content
     return a
 
 # %% ../nbs/07_experiment.ipynb #9bd6eb3f
 def cached_heatmaps(model, x,
-                    settings: dict,            # what made `model` and `x` (e.g. `erm_settings` and the split), for the key
+                    settings: dict,            # what made `model` and `x` (`erm_settings` and the split), for the key
                     composite: str = "exmap",  # LRP composite (`exmap.lrp.COMPOSITE_NAMES`)
                     cache_dir="cache",         # the array goes to cache_dir/heatmaps/<name>_<key>.npy
                     name: str = "heatmaps",    # file name prefix
@@ -227,7 +232,7 @@ def cached_heatmaps(model, x,
 
 # %% ../nbs/07_experiment.ipynb #ac751997
 def method_result(y_true, y_pred, groups, info, train_counts=None) -> dict:
-    "The per-method entry of a results JSON: worst-group, mean (and weighted mean) test accuracy and per-group accuracy, in %."
+    "The per-method entry of a results JSON: worst-group, mean (weighted mean) and per-group test accuracy, in %."
     s = accuracy_summary(y_true, y_pred, groups, train_counts=train_counts, n_groups=info.n_groups)
     out = {"test_wga": s["wga"], "test_mean": s["mean_acc"],
            "test_group_acc": {info.names[g]: a for g, a in s["group_acc"].items()}}
@@ -249,7 +254,7 @@ def write_results(path,                        # the results JSON to write
 # %% ../nbs/07_experiment.ipynb #8085112f
 def load_results(folder # a results folder, e.g. results/cmnist
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "All results JSONs under `folder` as two tidy frames: methods (run, method, metric, value) and group inference (old method names renamed)."
+    "All results JSONs under `folder` as two tidy frames: methods (run, method, metric, value) and group inference."
     rows, gi = [], []
     files = sorted(Path(folder).rglob("*.json"))
     if not files: raise FileNotFoundError(f"No results JSON under {Path(folder).resolve()}: run an experiment first.")
@@ -335,7 +340,7 @@ class ExperimentSetup:
                  seed: int = 0,              # seeds the data, ERM, clustering and DFR
                  smoke: bool = True,         # small sizes, at most one ERM epoch, outputs under _smoke/
                  data: dict | None = None,   # loader settings besides seed and sizes (correlations, styles)
-                 smoke_sizes: dict | None = None, # split sizes for smoke runs (default `SMOKE_SIZES`); None at full size
+                 smoke_sizes: dict | None = None, # split sizes of smoke runs (default `SMOKE_SIZES`)
                  erm: dict | None = None,    # `cached_erm` settings: model, epochs, lr, batch_size, ...
                  dfr: dict | None = None,    # `exmap.dfr.DFR` settings for `dfr` / `dfr_result`
                  run_name: str | None = None, # results/<run_name>/seed<seed>.json; default the dataset name
@@ -352,20 +357,10 @@ class ExperimentSetup:
         self.erm_kwargs.setdefault("model", "cnn")
         erm_settings(self.data_settings, **self.erm_kwargs)  # fails early on an unknown setting
         self.dfr_kwargs = dict(dfr or {})
-        self.extra_metrics = extra_metrics
-        self.root = project_root()
-        sub = "_smoke" if smoke else ""
-        self.run_name = run_name or dataset
-        self.results_path = self.root/out_dir/sub/self.run_name/f"seed{self.seed}.json"
-        self.figs = self.root/fig_dir/sub/self.run_name
-        self.figs.mkdir(parents=True, exist_ok=True)
-        self.cache = self.root/cache_dir
-        self.timings, self.methods, self.group_inference = Timings(), {}, {}
-        self._t0, self._heatmaps = time.perf_counter(), {}
-
-    def __repr__(self):
-        return (f"ExperimentSetup({self.dataset!r}, seed={self.seed}, smoke={self.smoke}, run={self.run_name!r}, "
-                f"sizes={self.sizes}, erm={self.erm_kwargs})")
+        self.extra_metrics, self.run_name = extra_metrics, run_name or dataset
+        self._set_paths(out_dir, fig_dir, cache_dir)
+        self.timings, self.methods, self.group_inference, self._heatmaps = Timings(), {}, {}, {}
+        self._t0 = time.perf_counter()
 
     @cached_property
     def ds(self) -> dict:
@@ -377,17 +372,12 @@ class ExperimentSetup:
     info = property(lambda self: self.ds["train"].info)
     yv = cached_property(lambda self: to_numpy(self.val.y).astype(int))
     train_counts = cached_property(lambda self: self.train.group_counts())
-
-    def erm_key(self) -> dict:
-        "The `erm_settings` of this run's ERM model (the cache key of everything computed from it)."
-        return erm_settings(self.data_settings, **{**self.erm_kwargs, "seed": self.seed})
-
     @cached_property
     def _erm(self):
         with self.timings("erm_train"):
             return cached_erm(self.train, self.val, self.data_settings, **{**self.erm_kwargs, "seed": self.seed},
                               cache_dir=self.cache, progress=self.progress)
-    erm = property(lambda self: self._erm[0], doc="The ERM model (trained once per setting, then loaded from the cache).")
+    erm = property(lambda self: self._erm[0], doc="The ERM model (trained once per setting, then cached).")
     history = property(lambda self: self._erm[1], doc="The ERM training history (`selected` marks the chosen epoch).")
 
     @cached_property
@@ -398,76 +388,114 @@ class ExperimentSetup:
     F_val = property(lambda self: self._features[0])
     F_test = property(lambda self: self._features[1])
 
-    def heatmaps(self, composite: str = "exmap", split: str = "val", **kwargs) -> np.ndarray:
-        "LRP heatmaps of a split for the ERM model's predicted class, cached (the key is built from this run's settings)."
-        check_choice(split, ("train", "val", "test"), "split")
-        k = settings_key(composite=composite, split=split, **kwargs)
-        if k not in self._heatmaps:
-            with self.timings("heatmaps"):
-                self._heatmaps[k] = cached_heatmaps(self.erm, self.ds[split].x, dict(erm=self.erm_key(), split=split),
-                                                    composite, self.cache, name=self.dataset, progress=self.progress, **kwargs)
-        return self._heatmaps[k]
+# %% ../nbs/07_experiment.ipynb #5bc0e961
+@patch
+def erm_key(self: ExperimentSetup) -> dict:
+    "The `erm_settings` of this run's ERM model (the cache key of everything computed from it)."
+    return erm_settings(self.data_settings, **{**self.erm_kwargs, "seed": self.seed})
 
-    def result(self, pred) -> dict:
-        "The results-JSON entry of a test prediction: `method_result` (+ `extra_metrics`)."
-        pred = to_numpy(pred).astype(int)
-        out = method_result(self.test.y, pred, self.test.g, self.info, self.train_counts)
-        if self.extra_metrics is not None: out.update(self.extra_metrics(self.test, pred))
-        return out
 
-    def erm_result(self) -> dict:
-        "The ERM model's test result."
-        from exmap.train import predict
-        return self.result(predict(self.erm, self.test.x).argmax(1))
+@patch
+def __repr__(self: ExperimentSetup):
+    return (f"ExperimentSetup({self.dataset!r}, seed={self.seed}, smoke={self.smoke}, run={self.run_name!r}, "
+            f"sizes={self.sizes}, erm={self.erm_kwargs})")
 
-    def dfr(self, groups=None, **overrides):
-        "DFR fitted on the validation features, balanced by `groups` (None: class balance); `overrides` change its settings."
-        from exmap.dfr import DFR
-        return DFR(**{"random_state": self.seed, **self.dfr_kwargs, **overrides}).fit(self.F_val, self.yv, groups)
+@patch
+def _set_paths(self: ExperimentSetup, out_dir, fig_dir, cache_dir):
+    "The results file, the figure folder (made here) and the cache, under the project root."
+    self.root, sub = project_root(), "_smoke" if self.smoke else ""
+    self.results_path = self.root/out_dir/sub/self.run_name/f"seed{self.seed}.json"
+    self.figs = self.root/fig_dir/sub/self.run_name
+    self.figs.mkdir(parents=True, exist_ok=True)
+    self.cache = self.root/cache_dir
 
-    def dfr_result(self, groups=None, **overrides) -> dict:
-        "The test result of `dfr(groups, **overrides)`."
-        return self.result(self.dfr(groups, **overrides).predict(self.F_test))
+# %% ../nbs/07_experiment.ipynb #1a4fab2c
+@patch
+def heatmaps(self: ExperimentSetup, composite: str = "exmap", split: str = "val", **kwargs) -> np.ndarray:
+    "LRP heatmaps of a split for the ERM model's predicted class, cached (the key is built from this run's settings)."
+    check_choice(split, ("train", "val", "test"), "split")
+    k = settings_key(composite=composite, split=split, **kwargs)
+    if k not in self._heatmaps:
+        with self.timings("heatmaps"):
+            self._heatmaps[k] = cached_heatmaps(self.erm, self.ds[split].x, dict(erm=self.erm_key(), split=split),
+                                                composite, self.cache, name=self.dataset, progress=self.progress,
+                                                **kwargs)
+    return self._heatmaps[k]
 
-    def quality(self, pseudo, **more) -> dict:
-        "How well pseudo-groups of the validation set recover its true groups (`group_inference_quality`), with sizes."
-        from exmap.cluster import group_inference_quality
-        pseudo = to_numpy(pseudo).astype(int)
-        return {**group_inference_quality(pseudo, self.val.g, self.yv), "pseudo_group_sizes": np.bincount(pseudo).tolist(), **more}
+@patch
+def result(self: ExperimentSetup, pred) -> dict:
+    "The results-JSON entry of a test prediction: `method_result` (+ `extra_metrics`)."
+    pred = to_numpy(pred).astype(int)
+    out = method_result(self.test.y, pred, self.test.g, self.info, self.train_counts)
+    if self.extra_metrics is not None: out.update(self.extra_metrics(self.test, pred))
+    return out
 
-    def settings(self) -> dict:
-        "The run's settings for the results JSON."
-        out = dict(dataset=self.dataset, run_name=self.run_name, seed=self.seed, smoke=self.smoke, **self.erm_kwargs,
-                   dfr=self.dfr_kwargs, data=self.data_settings, erm_key=settings_key(**self.erm_key()))
-        if "_erm" in self.__dict__: out["erm_selected_epoch"] = int(self.history.epoch[self.history.selected].iloc[0])
-        return out
+@patch
+def erm_result(self: ExperimentSetup) -> dict:
+    "The ERM model's test result."
+    from exmap.train import predict
+    return self.result(predict(self.erm, self.test.x).argmax(1))
 
-    def write(self, settings: dict | None = None, # more settings (the notebook's own parameters)
-              **extra) -> Path:
-        "Write `methods`, `group_inference`, `timings` (with the total) and the settings to `results_path`."
-        self.timings["total"] = time.perf_counter() - self._t0
-        p = write_results(self.results_path, self.methods, self.group_inference, self.timings,
-                          {**self.settings(), **(settings or {})}, **extra)
-        print("wrote", p.relative_to(self.root) if p.is_relative_to(self.root) else p)
-        return p
+@patch
+def dfr(self: ExperimentSetup, groups=None, **overrides):
+    "DFR fitted on the validation features, balanced by `groups` (None: class balance); `overrides` its settings."
+    from exmap.dfr import DFR
+    return DFR(**{"random_state": self.seed, **self.dfr_kwargs, **overrides}).fit(self.F_val, self.yv, groups)
 
-    def summary(self) -> pd.DataFrame:
-        "Test WGA and mean accuracy (%) of every method so far."
-        return pd.DataFrame({m: {"test WGA %": v["test_wga"], "test mean %": v["test_mean"]}
-                             for m, v in self.methods.items()}).T.round(1)
+@patch
+def dfr_result(self: ExperimentSetup, groups=None, **overrides) -> dict:
+    "The test result of `dfr(groups, **overrides)`."
+    return self.result(self.dfr(groups, **overrides).predict(self.F_test))
 
-    def group_accuracy(self) -> pd.DataFrame:
-        "Test accuracy (%) per true group (rows) and method (columns)."
-        return pd.DataFrame({m: v["test_group_acc"] for m, v in self.methods.items()}).round(1)
+@patch
+def quality(self: ExperimentSetup, pseudo, **more) -> dict:
+    "How well pseudo-groups of the validation set recover its true groups (`group_inference_quality`), with sizes."
+    from exmap.cluster import group_inference_quality
+    pseudo = to_numpy(pseudo).astype(int)
+    return {**group_inference_quality(pseudo, self.val.g, self.yv), "pseudo_group_sizes": np.bincount(pseudo).tolist(),
+            **more}
 
-    def inference_table(self, keys=("k", "ari", "nmi", "minority_recall")) -> pd.DataFrame:
-        "The group-inference numbers of every grouping so far."
-        return pd.DataFrame({m: {k: v.get(k) for k in keys} for m, v in self.group_inference.items()}).T.round(3)
+# %% ../nbs/07_experiment.ipynb #06ec095b
+@patch
+def settings(self: ExperimentSetup) -> dict:
+    "The run's settings for the results JSON."
+    out = dict(dataset=self.dataset, run_name=self.run_name, seed=self.seed, smoke=self.smoke, **self.erm_kwargs,
+               dfr=self.dfr_kwargs, data=self.data_settings, erm_key=settings_key(**self.erm_key()))
+    if "_erm" in self.__dict__: out["erm_selected_epoch"] = int(self.history.epoch[self.history.selected].iloc[0])
+    return out
 
-    def crosstab(self, pseudo) -> pd.DataFrame:
-        "Where the true validation groups land among pseudo-groups (rows: pseudo-groups; columns: true groups)."
-        return pd.crosstab(pd.Series(to_numpy(pseudo), name="pseudo-group"),
-                           pd.Series(np.array(self.info.names)[self.val.g], name="true group"))
+@patch
+def write(self: ExperimentSetup, settings: dict | None = None, # more settings (the notebook's own parameters)
+          **extra) -> Path:
+    "Write `methods`, `group_inference`, `timings` (with the total) and the settings to `results_path`."
+    self.timings["total"] = time.perf_counter() - self._t0
+    p = write_results(self.results_path, self.methods, self.group_inference, self.timings,
+                      {**self.settings(), **(settings or {})}, **extra)
+    print("wrote", p.relative_to(self.root) if p.is_relative_to(self.root) else p)
+    return p
+
+# %% ../nbs/07_experiment.ipynb #6151a9e6
+@patch
+def summary(self: ExperimentSetup) -> pd.DataFrame:
+    "Test WGA and mean accuracy (%) of every method so far."
+    return pd.DataFrame({m: {"test WGA %": v["test_wga"], "test mean %": v["test_mean"]}
+                         for m, v in self.methods.items()}).T.round(1)
+
+@patch
+def group_accuracy(self: ExperimentSetup) -> pd.DataFrame:
+    "Test accuracy (%) per true group (rows) and method (columns)."
+    return pd.DataFrame({m: v["test_group_acc"] for m, v in self.methods.items()}).round(1)
+
+@patch
+def inference_table(self: ExperimentSetup, keys=("k", "ari", "nmi", "minority_recall")) -> pd.DataFrame:
+    "The group-inference numbers of every grouping so far."
+    return pd.DataFrame({m: {k: v.get(k) for k in keys} for m, v in self.group_inference.items()}).T.round(3)
+
+@patch
+def crosstab(self: ExperimentSetup, pseudo) -> pd.DataFrame:
+    "Where the true validation groups land among pseudo-groups (rows: pseudo-groups; columns: true groups)."
+    return pd.crosstab(pd.Series(to_numpy(pseudo), name="pseudo-group"),
+                       pd.Series(np.array(self.info.names)[self.val.g], name="true group"))
 
 # %% ../nbs/07_experiment.ipynb #a62f6e44
 def experiment_setup(dataset: str = "cmnist", **kwargs) -> ExperimentSetup:
