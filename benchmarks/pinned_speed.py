@@ -74,13 +74,23 @@ def main():
         for arm in (("pinned", "unpinned") if i % 2 == 0 else ("unpinned", "pinned")):   # alternate the order
             r = subprocess.run(args, env={**arms[arm], "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True,
                                text=True)
-            if r.returncode: sys.exit(f"{arm} run failed:\n{r.stderr[-3000:]}")
+            if r.returncode:
+                print(f"{arm} run {i} failed:\n{r.stderr[-3000:]}", file=sys.stderr)
+                summary(res, a); sys.exit(1)
             res[arm].append(json.loads(r.stdout.strip().splitlines()[-1]))
             print(f"run {i} {arm:>8}: " + " ".join(f"{k} {v:.2f}s" for k, v in res[arm][-1].items()
                                                  if isinstance(v, float)), flush=True)
+    summary(res, a)
+
+
+def summary(res: dict, a):
+    "Median seconds per stage of each arm over the runs both arms completed, and their ratio."
+    n = min(len(v) for v in res.values())
+    if n == 0: return print("no complete pair of runs")
+    res = {k: v[:n] for k, v in res.items()}
     p, u = res["pinned"][0], res["unpinned"][0]
     print(f"\npinned: {p['capability']}, {p['threads']} thread(s); unpinned: {u['capability']}, {u['threads']} "
-          f"thread(s); {a.runs} runs each; n_train {a.n_train}, {a.epochs} epochs, n_val {a.n_val}")
+          f"thread(s); {n} runs each; n_train {a.n_train}, {a.epochs} epochs, n_val {a.n_val}")
     print(f"{'stage':>8} {'pinned s':>9} {'unpinned s':>11} {'ratio':>6}")
     for k in [k for k, v in p.items() if isinstance(v, float)]:
         mp, mu = (statistics.median(r[k] for r in res[arm]) for arm in ("pinned", "unpinned"))
