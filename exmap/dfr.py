@@ -61,6 +61,7 @@ def minority_evidence(y,          # class labels (N,)
                       groups,     # group ids (N,)
                       erm_right,  # 1 where a model's prediction is right, else 0 (N,)
                       min_size: int = 10, # groups smaller than this are tested pooled with their class's small ones
+                      alpha: float = 0.05, # family-wise level of the Bonferroni threshold
                      ) -> tuple[np.ndarray, float]:
     "z of each group's error rate against the rest of its class (NaN when untested), and the Bonferroni threshold."
     y, groups = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64)
@@ -80,15 +81,16 @@ def minority_evidence(y,          # class labels (N,)
     for c in np.unique(y[np.isin(groups, small)]):  # a minority split into splinters: test them together
         gs = [g for g in small if y[groups == g][0] == c]
         z[gs] = z_test(np.isin(groups, gs))
-    return z, float(norm.ppf(1 - 0.05 / max(G, 1)))
+    return z, float(norm.ppf(1 - alpha / max(G, 1)))
 
 def minority_found(y,          # class labels (N,)
                    groups,     # group ids (N,)
                    erm_right,  # 1 where the model's prediction is right, else 0 (N,)
                    min_size: int = 10, # see `minority_evidence`
+                   alpha: float = 0.001, # family-wise level: a "go" must be beyond doubt (see below)
                   ) -> tuple[bool, np.ndarray, float]:
     "More groups than classes and one with z above the threshold; with `minority_evidence`'s z and threshold."
-    z, thr = minority_evidence(y, groups, erm_right, min_size)
+    z, thr = minority_evidence(y, groups, erm_right, min_size, alpha)
     more = len(np.unique(to_numpy(groups))) > len(np.unique(to_numpy(y)))
     return bool(more and np.nanmax(z, initial=-np.inf) > thr), z, thr
 
