@@ -100,7 +100,8 @@ class _TrainingStrategy:
         return self.estimator_.predict(torch.as_tensor(X, dtype=torch.float32))
 
 class GroupDROStrategy(_TrainingStrategy):
-    "Group DRO (`exmap.dro.GroupDRO`) trained on `train` with `train_groups`; `fit(X, y, groups)` selects on validation."
+    ("Group DRO (`exmap.dro.GroupDRO`) trained on `train` with `train_groups`; "
+     "`fit(X, y, groups)` selects on validation.")
     _estimator = GroupDRO
     def __init__(self, train: GroupDataset, # training split
                  *, train_groups=None,      # training (pseudo-)group ids (len(train),); None: ERM
@@ -171,6 +172,7 @@ def _random(y, inputs, random_state=0, **params):
 @register_group_inference("classes")
 def _classes(y, inputs, random_state=0, **params): return class_only_groups(y)
 
+# %% ../nbs/10_strategy.ipynb #bd6c47da
 def infer_groups(name: str,       # a key of `GROUP_INFERENCE`
                  y,               # class labels (N,)
                  heatmaps=None,   # heatmaps: raw (N, C, H, W) or prepared (N, D) for "exmap"; prepared for the others
@@ -200,12 +202,13 @@ def infer_training_groups(name: str,               # "exmap", "exmap_local", "ge
                           composite: str | None = None, # LRP composite; None: `EXMAP_DEFAULTS["explainer"]`
                           heatmaps=None,           # precomputed heatmaps (N, C, H, W) of `train.x`, to skip LRP
                           random_state=0,
-                          params: dict | None = None, # ExMap settings ("exmap") or the clustering estimator's parameters
+                          params: dict | None = None, # ExMap settings ("exmap") or the clusterer's parameters
                           device=None, progress: bool = False,
                          ) -> np.ndarray:
     "Pseudo-groups of the training set, inferred the same way as on validation (heatmaps or features of `model`)."
     check_choice(name, ("exmap", "exmap_local", "george", "true", "classes"), "training group-inference method")
-    if not isinstance(train, GroupDataset): raise TypeError(f"train must be a GroupDataset, got {type(train).__name__}.")
+    if not isinstance(train, GroupDataset):
+        raise TypeError(f"train must be a GroupDataset, got {type(train).__name__}.")
     y, inputs = train.y.numpy(), {}
     if name.startswith("exmap"):
         from exmap.lrp import compute_heatmaps, prepare_heatmaps
