@@ -3,6 +3,7 @@
 Modules:
 
 - `exmap.data`: Datasets with groups: images, labels, spurious attributes, group ids and readable group names, the same way for every dataset.
+- `exmap.dfr`: Deep Feature Reweighting: retrain the last layer on group-balanced validation data, with true groups, pseudo-groups or none.
 - `exmap.dro`: Group DRO (Sagawa et al., ICLR 2020), CVaR DRO and Learning from Failure (Nam et al., NeurIPS 2020): training strategies that take true groups, ExMap or GEORGE pseudo-groups, or none, with model selection on validation.
 - `exmap.experiment`: What every experiment notebook shares: one setup (data, cached ERM, features, heatmaps, DFR), the dataset registry, cache keys, timings, the results JSON and tables.
 - `exmap.extract`: Heatmaps and features at scale: batches streamed to `.npy` files on disk as they are computed, bounded memory, a stopped run resumes where it stopped, and the work sharded over processes with torchrun (gloo on CPUs, NCCL on GPUs) into one array identical to a single-process run.

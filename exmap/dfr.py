@@ -1,4 +1,5 @@
-"""Deep Feature Reweighting: retrain the last layer on group-balanced validation data, with true groups, pseudo-groups or none.
+"""Deep Feature Reweighting: retrain the last layer on group-balanced validation data, with true groups, pseudo-groups or
+none.
 
 Docs: https://exmap-dev.github.io/exmap/dfr.html.md"""
 
@@ -30,7 +31,7 @@ def balanced_indices(groups,                   # group id per sample
                      min_group_size: int = 6,  # groups smaller than this do not set the target size
                      small_groups: str = "keep", # "keep" small groups whole, or "drop" them
                     ) -> np.ndarray:
-    "Indices of a group-balanced sample: every group subsampled to the size of the smallest group with >= `min_group_size` members."
+    "Indices of a group-balanced sample: each group subsampled to the smallest size of groups >= `min_group_size`."
     check_choice(small_groups, ("keep", "drop"), "small_groups rule")
     groups = to_numpy(groups).ravel()
     if len(groups) == 0: raise ValueError("groups is empty: pass one group id per sample (at least one sample).")
@@ -106,7 +107,8 @@ def merge_by_evidence(y,        # class labels (N,)
     check_same_length(y=y, groups=groups, right=right)
     z = np.asarray(z, dtype=float).ravel()
     if len(groups) and len(z) <= groups.max():
-        raise ValueError(f"z has {len(z)} values for {groups.max() + 1} groups; pass minority_evidence(y, groups, ...)[0].")
+        raise ValueError(f"z has {len(z)} values for {groups.max() + 1} groups; "
+                         "pass minority_evidence(y, groups, ...)[0].")
     cls, sizes, out = pseudo_group_classes(y, groups), np.bincount(groups, minlength=len(z)), groups.copy()
     flagged, tested = np.nan_to_num(z, nan=-np.inf) > threshold, ~np.isnan(z)
     err = None if right is None else 1 - np.bincount(groups, to_numpy(right).ravel(), len(z)) / np.maximum(sizes, 1)

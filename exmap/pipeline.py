@@ -42,7 +42,8 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
     out = []
     for s in range(int(n_splits)):
         perm = rng.permutation(len(y)); a, b = perm[:len(y) // 2], perm[len(y) // 2:]
-        head = DFR(C_grid=(C,), n_models=n_models, min_group_size=min_group_size, random_state=s).fit(X[a], y[a], groups[a])
+        head = DFR(C_grid=(C,), n_models=n_models, min_group_size=min_group_size, random_state=s,
+                   pool="none").fit(X[a], y[a], groups[a])  # the grouping as given: no pooling
         right = (head.predict(X[b]) == y[b]).astype(float)
         accs = []
         for c in classes:
