@@ -5,14 +5,16 @@ BIN := .venv/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MPLBACKEND := Agg
 SEEDS ?= 0 1 2
-# Float pinning: every papermill run (reproduce, cmnist, msmnist, ablations, dro, suite, slim, tables, natural, nbs-*)
+# Float pinning: every papermill run (reproduce, cmnist, msmnist, ablations, dro, suite, slim, tables, natural) and
+# the re-execution of saved outputs (nbs-lib, nbs-experiments, nbs-tables)
 # goes through scripts/pinned.sh, which pins torch/oneDNN/MKL/OpenBLAS kernels to AVX2, numba's code to a generic
-# CPU and the thread count to PIN_THREADS, so a seed gives the committed numbers on any x86-64 CPU.
+# CPU and the thread count to PIN_THREADS, so that a seed gives the same numbers on any x86-64 CPU (the committed
+# results, made unpinned with 1 thread on a CPU without AVX-512, come out bit for bit except rows that use UMAP).
 # PIN_FP=0 turns it off (faster, all cores; numbers may differ in the last bits and beyond). Tests run unpinned.
 PIN_FP ?= 1
 PIN_THREADS ?= 1
 export PIN_FP PIN_THREADS
-PIN := bash scripts/pinned.sh
+PIN := bash $(CURDIR)/scripts/pinned.sh
 PM := $(PIN) papermill --log-level WARNING --cwd nbs
 # $(call seeds,NOTEBOOK,RUN NAME,EXTRA PAPERMILL ARGS): run an experiment notebook at full size once per seed in $(SEEDS)
 define seeds
@@ -104,7 +106,7 @@ nbs: nbs-lib nbs-experiments nbs-tables
 
 nbs-lib: install
 	@for nb in $(LIB_NBS); do echo "== $$nb"; t0=$$(date +%s); \
-	  (cd nbs && env -u MPLBACKEND ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb) || exit 1; \
+	  (cd nbs && env -u MPLBACKEND $(PIN) ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb) || exit 1; \
 	  $(BIN)/nbdev-clean --fname nbs/$$nb; echo "$$nb: $$(( $$(date +%s) - t0 )) s"; done
 
 nbs-experiments: install
