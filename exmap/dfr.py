@@ -23,7 +23,7 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DFR_PUBLISHED', 'CORRUPTIONS', 'balanced_indices', 'group_weights', 'minority_evidence', 'minority_found',
-           'merge_by_evidence', 'l1_heads', 'head_labels', 'dense_group_ids', 'DFR', 'corrupt_groups']
+           'merge_by_evidence', 'l1_heads', 'head_labels', 'dense_group_ids', 'first_seen_ids', 'DFR', 'corrupt_groups']
 
 # %% ../nbs/06_dfr.ipynb #4c848cb1
 def balanced_indices(groups,                   # group id per sample
@@ -160,6 +160,18 @@ def dense_group_ids(groups, # integer group ids (N,), any values >= 0
                          "(e.g. `make_pseudo_groups(y, clusters)`).")
     return np.unique(groups, return_inverse=True)[1].astype(np.int64)
 
+def first_seen_ids(y,      # class labels (N,)
+                   groups, # class-pure group ids (N,)
+                  ) -> np.ndarray:
+    "Dense ids ordered by class, then by each group's first sample: the same ids however the groups were numbered."
+    y, groups = to_numpy(y).ravel(), to_numpy(groups).ravel()
+    check_same_length(y=y, groups=groups)
+    yi = np.unique(y, return_inverse=True)[1]
+    _, first, gi = np.unique(groups, return_index=True, return_inverse=True)
+    order = np.lexsort((first, yi[first]))
+    rank = np.empty_like(order); rank[order] = np.arange(len(order))
+    return rank[gi].astype(np.int64)
+
 # %% ../nbs/06_dfr.ipynb #151318db
 DFR_PUBLISHED = dict(balance="subsample", pool="none")  # Kirichenko et al.'s protocol, for the paper's tables
 
@@ -233,9 +245,10 @@ def _pooled(self: DFR, Xs, yi, groups, rs):
     C = float(np.median(list(self.C_grid)))
     for f in (0, 1):
         a, b = fold != f, fold == f
-        if len(np.unique(yi[a])) < len(self.classes_): return groups  # a half without some class: nothing to judge
+        if len(np.unique(yi[a])) < len(self.classes_): return first_seen_ids(yi, groups)  # nothing to judge
         right[b] = head_labels(*self._fit_head(C, Xs[a], yi[a], yi[a], rs)[:2], Xs[b]) == yi[b]
-    return merge_by_evidence(yi, groups, *minority_evidence(yi, groups, right), right=right)
+    pooled = merge_by_evidence(yi, groups, *minority_evidence(yi, groups, right), right=right)
+    return first_seen_ids(yi, pooled)  # ids that do not depend on how the groups given were numbered
 
 # %% ../nbs/06_dfr.ipynb #0d641f95
 @patch
