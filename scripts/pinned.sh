@@ -5,7 +5,8 @@
 #   torch's CPU kernels at AVX2 (ATEN_CPU_CAPABILITY), oneDNN's convolutions at AVX2 (ONEDNN_MAX_CPU_ISA), MKL's
 #   code path (MKL_CBWR), OpenBLAS's kernels for numpy/scipy (OPENBLAS_CORETYPE), numba's generated code for UMAP
 #   (NUMBA_CPU_NAME=generic instead of the host CPU), and the thread count (OMP/MKL/OpenBLAS threads: PIN_THREADS,
-#   default 1), since OpenBLAS's eigensolvers and torch's reductions sum in another order with another thread count.
+#   default 1): with 2 threads instead of 1, OpenBLAS's eigh gave other bits even pinned, and unpinned so did the
+#   trained CNN and its LRP heatmaps.
 # PIN_FP=0 runs the command unpinned (the fastest kernels of the host CPU, every core: numbers differ from the
 # committed ones in the last bits, and through training and clustering sometimes in the printed digits).
 # `bash scripts/pinned.sh env` shows what is set.
