@@ -112,14 +112,17 @@ def merge_by_evidence(y,        # class labels (N,)
     cls, sizes, out = pseudo_group_classes(y, groups), np.bincount(groups, minlength=len(z)), groups.copy()
     flagged, tested = np.nan_to_num(z, nan=-np.inf) > threshold, ~np.isnan(z)
     err = None if right is None else 1 - np.bincount(groups, to_numpy(right).ravel(), len(z)) / np.maximum(sizes, 1)
+    used = sizes > 0
+    refs = [0.5, 0.0] if err is None else [err[used & f].mean() if (used & f).any() else r
+                                           for f, r in ((flagged, 0.5), (tested & ~flagged, 0.0))]
     for c in np.unique(cls):
-        mine = (cls == c) & (sizes > 0)
+        mine = (cls == c) & used
         pools = [np.flatnonzero(mine & flagged), np.flatnonzero(mine & tested & ~flagged)]
-        if err is not None:  # an untested splinter joins the pool whose error rate is nearer its own
-            means = [err[p].mean() if len(p) else np.nan for p in pools]
+        if err is not None:  # an untested splinter joins the side (evidence / none) whose error rate is nearer its
+            # own; a side empty in this class is represented by the other classes' groups of that side
+            means = [err[p].mean() if len(p) else r for p, r in zip(pools, refs)]
             for g in np.flatnonzero(mine & ~tested):
-                d = np.abs(np.array(means) - err[g])
-                if not np.all(np.isnan(d)): pools[int(np.nanargmin(d))] = np.append(pools[int(np.nanargmin(d))], g)
+                side = int(abs(err[g] - means[1]) < abs(err[g] - means[0])); pools[side] = np.append(pools[side], g)
         for pool in pools:
             if len(pool) > 1: out[np.isin(groups, pool)] = pool.min()
     return make_pseudo_groups(y, out)
