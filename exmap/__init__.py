@@ -3,6 +3,7 @@
 Modules:
 
 - `exmap.afr`: Automatic Feature Reweighting: refit the last layer on held-out data, each sample weighted by how poorly the ERM model predicts it, close to the ERM head.
+- `exmap.concepts`: Concept-level relevance: how much LRP relevance reaches each channel of a latent layer, summed over space or on a coarse grid, and its normalisation for clustering.
 - `exmap.data`: Datasets with groups: images, labels, spurious attributes, group ids and readable group names, the same way for every dataset.
 - `exmap.dfr`: Deep Feature Reweighting: retrain the last layer on group-balanced validation data, with true groups, pseudo-groups or none.
 - `exmap.dro`: Group DRO (Sagawa et al., ICLR 2020), CVaR DRO and Learning from Failure (Nam et al., NeurIPS 2020): training strategies that take true groups, ExMap or GEORGE pseudo-groups, or none, with model selection on validation.
