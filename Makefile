@@ -203,3 +203,23 @@ extract:
 	  --data-dir "$(DATA)" --split val --checkpoint $(CKPT) --out cache/extract/$(DATASET)_val --batch-size auto
 
 .PHONY: $(NATURAL) extract
+
+# ---- group noise, defaults study, AFR
+## what a wrong grouping costs DFR (published protocol vs the pooled default) on C-MNIST and the judged suite
+## benchmarks, 3 seeds, and the fallback check's false-"go" rate; writes results/group_noise/ and keeps the outputs
+GROUP_NOISE_ARGS ?=
+.PHONY: group-noise defaults-study afr
+group-noise: install
+	env -u MPLBACKEND $(PM) nbs/27_group_noise.ipynb nbs/27_group_noise.ipynb -p smoke False $(GROUP_NOISE_ARGS)
+	$(BIN)/python scripts/saved_run.py nbs/27_group_noise.ipynb && $(BIN)/nbdev-clean --fname nbs/27_group_noise.ipynb
+
+## the label-free study of ExMap's defaults (seed 0, 12 study benchmarks and 6 held-out kinds)
+DEFAULTS_STUDY_ARGS ?= -p n_train 5000 -p n_val 2500
+defaults-study: install
+	env -u MPLBACKEND $(PM) nbs/28_defaults_study.ipynb nbs/28_defaults_study.ipynb -p seed 0 -p smoke False $(DEFAULTS_STUDY_ARGS)
+	$(BIN)/python scripts/saved_run.py nbs/28_defaults_study.ipynb && $(BIN)/nbdev-clean --fname nbs/28_defaults_study.ipynb
+
+## AFR (true groups, label-free, AFR+ExMap) beside DFR on C-MNIST and four suite benchmarks, 3 seeds
+afr: install
+	env -u MPLBACKEND $(PM) nbs/29_afr.ipynb nbs/29_afr.ipynb -p smoke False
+	$(BIN)/python scripts/saved_run.py nbs/29_afr.ipynb && $(BIN)/nbdev-clean --fname nbs/29_afr.ipynb
