@@ -13,5 +13,6 @@ if [ -f "$stamp" ]; then exit 0; fi
 .venv/bin/python -m pip install -q "$(grep -E '^torch==' requirements.txt)"
 .venv/bin/python -m pip install -q -r requirements.txt
 .venv/bin/python -m pip install -q --no-deps -e .
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name python3 >/dev/null
 .venv/bin/python -c "import exmap, torchvision, zennit; print('exmap', exmap.__version__, 'torch', __import__('torch').__version__, 'ready')"
 rm -f .venv/.installed-*; touch "$stamp"
