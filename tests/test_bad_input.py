@@ -74,7 +74,7 @@ CASES = [
     ("DFR predict on the wrong number of features", lambda t: _fitted_dfr().predict(X[:, :3]), E, ["has 3 features", "expecting 5 features"]),
     ("images without a channel axis", lambda t: lrp.compute_heatmaps(CNN(), torch.rand(2, 28, 28)), E, ["must be a batch of images (N, C, H, W)", "(2, 28, 28)"]),
     ("targets of the wrong length", lambda t: lrp.compute_heatmaps(CNN(), torch.rand(2, 3, 28, 28), target=torch.tensor([0])), E, ["x has 2, target has 1"]),
-    ("feature vectors for JTT", lambda t: jtt.JTT().fit(np.zeros((10, 4)), np.arange(10) % 2), E, ["must be images (N, C, H, W)", "exmap.dfr.DFR"]),
+    ("feature vectors for JTT's CNN", lambda t: jtt.JTT(model="cnn").fit(np.zeros((10, 4)), np.arange(10) % 2), E, ["takes images (N, C, H, W)", "model='mlp'"]),
     ("integer error set", lambda t: jtt.upsample_repeats([0, 1], 2), E, ["boolean array", "int64"]),
     ("negative repeats", lambda t: train.train_erm(CNN(), data.colored_mnist(n_train=8, n_val=8, n_test=8)["train"], repeats=-np.ones(8)), E, ["non-negative integers"]),
     ("pseudo-groups of the wrong length", lambda t: cluster.make_pseudo_groups([0, 1, 0, 1, 1], [0, 0, 1, 1]), E, ["clusters has 4"]),
