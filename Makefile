@@ -205,7 +205,7 @@ extract:
 .PHONY: $(NATURAL) extract
 
 # ---- group noise, defaults study, AFR
-## what a wrong grouping costs DFR (published protocol vs the pooled default) on C-MNIST and the judged suite
+## what a wrong grouping costs DFR (published protocol vs the pooled default) on C-MNIST and six suite
 ## benchmarks, 3 seeds, and the fallback check's false-"go" rate; writes results/group_noise/ and keeps the outputs
 GROUP_NOISE_ARGS ?=
 .PHONY: group-noise defaults-study afr
