@@ -31,9 +31,12 @@ SUITE_PATCH = (1, 5, 1, 5)  # rows [1, 5) and columns [1, 5): the 4x4 corner pat
 _BINARY, _FIVE = ["0-4", "5-9"], ["0-1", "2-3", "4-5", "6-7", "8-9"]
 SUITE_KINDS = {  # kind -> the attribute's field name, its values, the class names, a description
     "color": dict(field="color", values=list(SUITE_HUES), classes=_BINARY, description="ink colour (two mixed hues)"),
-    "patch": dict(field="patch", values=["absent", "present"], classes=_BINARY, description="4x4 white patch, top-left corner"),
-    "texture": dict(field="texture", values=["stripes", "dots"], classes=_BINARY, description="background pattern over the image"),
-    "object": dict(field="object", values=["square", "cross"], classes=_BINARY, description="5x5 glyph in a random corner"),
+    "patch": dict(field="patch", values=["absent", "present"], classes=_BINARY,
+                  description="4x4 white patch, top-left corner"),
+    "texture": dict(field="texture", values=["stripes", "dots"], classes=_BINARY,
+                    description="background pattern over the image"),
+    "object": dict(field="object", values=["square", "cross"], classes=_BINARY,
+                   description="5x5 glyph in a random corner"),
     "multiclass": dict(field="color", values=list(SUITE_HUES5), classes=_FIVE, description="5 classes x 5 ink colours")}
 SUITE = {f"{kind}_{tag}": dict(kind=kind, p=p, n_classes=len(k["classes"]), field=k["field"], values=k["values"],
                                description=f"{k['description']}, p={p}")
@@ -52,15 +55,18 @@ def draw_shortcut(imgs,          # (N, H, W) uint8 grey digits, H and W at least
                   kind: str,     # a key of `SUITE_KINDS`
                   rng=None,      # numpy Generator or seed (texture phase, object corner)
                  ) -> tuple[torch.Tensor, dict]:
-    "Images (N, 3, H, W) float in [0, 1] with the shortcut painted in, and bool masks `mask_object`, `mask_shortcut` (N, H, W)."
+    """Images (N, 3, H, W) float in [0, 1] with the shortcut painted in, and bool masks `mask_object`,
+    `mask_shortcut` (N, H, W)."""
     check_choice(kind, SUITE_KINDS, "shortcut kind")
     imgs, attr = to_numpy(imgs), to_numpy(attr).astype(int).ravel()
     if imgs.ndim != 3 or imgs.shape[1] < 12 or imgs.shape[2] < 12:
         raise ValueError(f"imgs must be (N, H, W) grey images of at least 12x12 pixels, got shape {imgs.shape}.")
-    if len(attr) != len(imgs): raise ValueError(f"imgs has {len(imgs)} images but attr has {len(attr)} values: give one attribute per image.")
+    if len(attr) != len(imgs):
+        raise ValueError(f"imgs has {len(imgs)} images but attr has {len(attr)} values: give one attribute per image.")
     n_values = len(SUITE_KINDS[kind]["values"])
     if len(attr) and (attr.min() < 0 or attr.max() >= n_values):
-        raise ValueError(f"attr must lie in 0..{n_values - 1} for kind {kind!r} ({SUITE_KINDS[kind]['values']}), found {np.unique(attr)[:6]}.")
+        raise ValueError(f"attr must lie in 0..{n_values - 1} for kind {kind!r} ({SUITE_KINDS[kind]['values']}), "
+                         f"found {np.unique(attr)[:6]}.")
     rng = np.random.default_rng(rng)
     n, h, w = imgs.shape
     ink, digit = imgs.astype(np.float32) / 255, imgs > 0
@@ -89,7 +95,8 @@ def draw_shortcut(imgs,          # (N, H, W) uint8 grey digits, H and W at least
             layer[shortcut] = 1.0
         x = np.repeat((layer + ink * (1 - layer))[:, None], 3, axis=1)
         shortcut &= ~digit
-    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), {"mask_object": digit, "mask_shortcut": shortcut}
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), {"mask_object": digit,
+                                                                         "mask_shortcut": shortcut}
 
 # %% ../nbs/13_suite.ipynb #3ab3ee61
 def _suite_sizes(n_train, n_val, n_test) -> dict:
@@ -97,7 +104,8 @@ def _suite_sizes(n_train, n_val, n_test) -> dict:
     for k, v in dict(n_train=n_train, n_val=n_val, n_test=n_test).items():
         v = SUITE_SIZES[k] if v is None else v
         if not isinstance(v, (int, np.integer)) or not 1 <= v <= SUITE_MAX_SIZES[k]:
-            raise ValueError(f"{k}={v!r} must be a whole number of samples in 1..{SUITE_MAX_SIZES[k]} (or None for {SUITE_SIZES[k]}).")
+            raise ValueError(f"{k}={v!r} must be a whole number of samples in 1..{SUITE_MAX_SIZES[k]} "
+                             f"(or None for {SUITE_SIZES[k]}).")
         sizes[k] = int(v)
     return sizes
 
@@ -109,7 +117,8 @@ def suite_dataset(name: str,              # a key of `SUITE`, e.g. "patch_995"
                   n_test: int | None = None,  # test samples; None: 5,000
                   root=None,              # folder with the MNIST IDX files; default `default_data_root()/"mnist"`
                  ) -> dict[str, GroupDataset]:
-    "Splits `{'train', 'val', 'test'}` of suite benchmark `name` as `GroupDataset`s (train and val biased, test balanced)."
+    """Splits `{'train', 'val', 'test'}` of suite benchmark `name` as `GroupDataset`s (train and val biased, test
+    balanced)."""
     cfg = SUITE[check_choice(name, SUITE, "suite benchmark")]
     info, m = suite_info(name), len(cfg["values"])
     out = {}
@@ -127,7 +136,8 @@ def suite_dataset(name: str,              # a key of `SUITE`, e.g. "patch_995"
 def suite_settings(name: str,               # a key of `SUITE`
                    *,
                    seed: int = 0,           # as passed to `suite_dataset`
-                   n_train: int | None = None, n_val: int | None = None, n_test: int | None = None, # as passed to `suite_dataset`
+                   # as passed to `suite_dataset`
+                   n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
                   ) -> dict:
     "The data settings of a suite benchmark: the key under which models and heatmaps computed from it are cached."
     cfg = SUITE[check_choice(name, SUITE, "suite benchmark")]
@@ -142,17 +152,22 @@ def show_suite(datasets: dict,           # benchmark name -> a `GroupDataset` of
                size: float = 0.9,        # inches per image
               ) -> plt.Figure:
     "Example images of each group of each benchmark, each above its masks (digit blue, shortcut orange)."
-    if n_per_group < 1 or max_groups < 1: raise ValueError(f"n_per_group={n_per_group} and max_groups={max_groups} must be at least 1.")
-    if not datasets: raise ValueError("datasets is empty: pass {name: GroupDataset}, e.g. {n: suite_dataset(n)['val'] for n in SUITE}.")
+    if n_per_group < 1 or max_groups < 1:
+        raise ValueError(f"n_per_group={n_per_group} and max_groups={max_groups} must be at least 1.")
+    if not datasets: raise ValueError("datasets is empty: pass {name: GroupDataset}, "
+                                      "e.g. {n: suite_dataset(n)['val'] for n in SUITE}.")
     rng = np.random.default_rng(seed)
     rows = []
     for name, ds in datasets.items():
-        if not isinstance(ds, GroupDataset): raise TypeError(f"datasets[{name!r}] is a {type(ds).__name__}, not a GroupDataset.")
+        if not isinstance(ds, GroupDataset):
+            raise TypeError(f"datasets[{name!r}] is a {type(ds).__name__}, not a GroupDataset.")
         dec = ds.info.decode(np.arange(ds.info.n_groups))
-        order = np.argsort(dec[:, 0] != dec[:, 1], kind="stable")[:max_groups]  # majority groups (attribute = class) first
+        # majority groups (attribute = class) first
+        order = np.argsort(dec[:, 0] != dec[:, 1], kind="stable")[:max_groups]
         rows.append((name, ds, order))
     n_cols = max(len(o) for _, _, o in rows) * n_per_group
-    fig, axs = plt.subplots(2 * len(rows), n_cols, figsize=(n_cols * size + 1.5, 2 * len(rows) * size + 0.3), squeeze=False)
+    fig, axs = plt.subplots(2 * len(rows), n_cols, figsize=(n_cols * size + 1.5, 2 * len(rows) * size + 0.3),
+                            squeeze=False)
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([]); [s.set_visible(False) for s in ax.spines.values()]
     for r, (name, ds, order) in enumerate(rows):
         axs[2 * r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
@@ -164,15 +179,18 @@ def show_suite(datasets: dict,           # benchmark name -> a `GroupDataset` of
                 a_img, a_msk = axs[2 * r, k * n_per_group + j], axs[2 * r + 1, k * n_per_group + j]
                 if j == 0: a_img.set_title("\n".join(ds.info.names[g].split(", ")), fontsize=6)
                 if j >= len(idx):
-                    if j == 0: a_img.text(0.5, 0.5, "none", ha="center", va="center", fontsize=7, transform=a_img.transAxes)
+                    if j == 0: a_img.text(0.5, 0.5, "none", ha="center", va="center", fontsize=7,
+                                          transform=a_img.transAxes)
                     continue
                 a_img.imshow(ds.x[idx[j]].detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy(), vmin=0, vmax=1)
-                mo, ms = (np.asarray(ds.extras[k_][idx[j]], bool) if k_ in ds.extras else None for k_ in ("mask_object", "mask_shortcut"))
+                mo, ms = (np.asarray(ds.extras[k_][idx[j]],
+                                     bool) if k_ in ds.extras else None for k_ in ("mask_object", "mask_shortcut"))
                 if mo is None: continue
                 rgb = np.zeros(mo.shape + (3,), np.float32)
                 rgb[ms if ms is not None else np.zeros_like(mo)] = (1.0, 0.55, 0.1)
                 rgb[mo & ~(ms if ms is not None else np.zeros_like(mo))] = (0.2, 0.45, 1.0)
-                if ms is not None: rgb[mo & ms] = (0.75, 0.35, 0.85)  # both (colour kinds: the shortcut is the digit's colour)
+                if ms is not None: rgb[mo & ms] = (0.75, 0.35,
+                                                   0.85)  # both (colour kinds: the shortcut is the digit's colour)
                 a_msk.imshow(rgb)
     fig.tight_layout(h_pad=0.2, w_pad=0.1)
     plt.close(fig)  # the caller shows or saves it
@@ -225,7 +243,8 @@ def _study_sizes(n_train, n_val, n_test) -> dict:
 def heldout_dataset(name: str,              # a member of `HELDOUT`, e.g. "heldout_shift_99"
                     *,
                     seed: int = 0,          # seeds subsampling and attributes
-                    n_train: int | None = None, n_val: int | None = None, n_test: int | None = None, # None: `STUDY_SIZES`
+                    # None: `STUDY_SIZES`
+                    n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
                     root=None,              # folder with the MNIST IDX files; default `default_data_root()/"mnist"`
                    ) -> dict[str, GroupDataset]:
     "Splits `{'train', 'val', 'test'}` of a held-out benchmark (train and val biased at its p, test balanced)."
@@ -262,7 +281,8 @@ def study_dataset(name: str,              # a member of `STUDY_BENCHMARKS` or `H
 def study_settings(name: str,             # a member of `STUDY_BENCHMARKS` or `HELDOUT`
                    *,
                    seed: int = 0,
-                   n_train: int | None = None, n_val: int | None = None, n_test: int | None = None, # as in `study_dataset`
+                   # as in `study_dataset`
+                   n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
                   ) -> dict:
     "The data settings of a defaults-study benchmark: the cache key of its ERM model and heatmaps."
     check_choice(name, [*STUDY_BENCHMARKS, *HELDOUT], "study benchmark")
