@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from fastcore.basics import patch
 from .core import check_choice, check_finite, check_same_length, to_numpy
 from .metrics import group_accuracy
-from .dfr import dense_group_ids
+from .dfr import LinearHead, dense_group_ids
 
 # %% auto #0
 __all__ = ['AFR_GAMMAS', 'AFR_LAMBDAS', 'afr_weights', 'afr_heads', 'AFR']
@@ -81,7 +81,7 @@ def afr_heads(X,          # features (N, D)
     return theta[..., :-1], theta[..., -1], n_iter
 
 # %% ../nbs/06c_afr.ipynb #7174dab0
-class AFR(ClassifierMixin, BaseEstimator):
+class AFR(LinearHead, ClassifierMixin, BaseEstimator):
     """Automatic Feature Reweighting: the last layer refitted on held-out data, each sample weighted by how poorly the
     ERM model predicts it; `fit(X, y, groups=None, *, p_true=..., erm_coef=..., erm_intercept=...)`.
 
@@ -226,24 +226,3 @@ def fit(self: AFR, X, y=None, groups=None, *,
     W, b, self.n_iter_ = afr_heads(Xs, yi, self.sample_weight_[None], [self.lambda_], *head, self.max_iter)
     self.coef_, self.intercept_ = (W[0, 1:] - W[0, :1], b[0, 1:] - b[0, :1]) if K == 2 else (W[0], b[0])
     return self
-
-# %% ../nbs/06c_afr.ipynb #17b02e30
-@patch
-def decision_function(self: AFR, X):
-    "Scores (N,) for two classes (positive: `classes_[1]`), (N, n_classes) otherwise."
-    check_is_fitted(self)
-    d = self.scaler_.transform(self._features(X, reset=False)) @ self.coef_.T + self.intercept_
-    return d[:, 0] if d.shape[1] == 1 else d
-
-@patch
-def predict_proba(self: AFR, X):
-    "Class probabilities (N, n_classes), columns in the order of `classes_`."
-    d = self.decision_function(X)
-    if d.ndim == 1: p1 = 1 / (1 + np.exp(-d)); return np.stack([1 - p1, p1], 1)
-    e = np.exp(d - d.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
-
-@patch
-def predict(self: AFR, X):
-    "Predicted class labels (N,), values from `classes_`."
-    d = self.decision_function(X)
-    return self.classes_[(d > 0).astype(int) if d.ndim == 1 else d.argmax(1)]

@@ -210,30 +210,6 @@ def prepare_concepts(R,                  # concept relevances (N, D) from `conce
     elif norm == "hellinger": R = np.sqrt(np.abs(R) / np.maximum(np.abs(R).sum(1, keepdims=True), tiny))
     return R.astype(np.float32)
 
-def plot_top_concepts(P,                 # concept vectors (N, C * grid * grid), e.g. from `prepare_concepts`
-                      groups,            # group or pseudo-group id per sample (N,)
-                      k: int = 5,        # channels shown per group
-                      grid: int = 1,     # the `grid` of `concept_relevance` (labels name channel and cell)
-                      names: list[str] | None = None, # readable name per group id
-                     ):
-    "One bar chart per group: its `k` channels of largest mean relevance. Returns the Figure."
-    import matplotlib.pyplot as plt
-    P, groups = np.asarray(to_numpy(P), dtype=np.float64), to_numpy(groups).astype(int).ravel()
-    if P.ndim != 2 or len(P) != len(groups):
-        raise ValueError(f"P must be (N, D) with one group per row; got P {P.shape}, groups {groups.shape}.")
-    ids = np.unique(groups)
-    fig, axes = plt.subplots(1, len(ids), figsize=(2.2 * len(ids), 2.2), squeeze=False, sharex=True)
-    for ax, g in zip(axes[0], ids):
-        mean = P[groups == g].mean(0)
-        top = np.argsort(-mean)[:k][::-1]
-        cell = lambda j: "" if grid == 1 else f" ({j % grid ** 2 // grid},{j % grid})"
-        ax.barh([f"ch {j // grid ** 2}{cell(j)}" for j in top], mean[top], color="tab:blue")
-        ax.set_title(f"{names[g] if names is not None else f'group {g}'} (n={int((groups == g).sum())})", fontsize=8)
-        ax.tick_params(labelsize=7)
-    fig.supxlabel("mean concept relevance", fontsize=8)
-    fig.tight_layout()
-    return fig
-
 # %% ../nbs/04b_concepts.ipynb #1242a5b7
 def plot_top_concepts(P,                 # concept vectors (N, C * grid * grid), e.g. from `prepare_concepts`
                       groups,            # group or pseudo-group id per sample (N,)

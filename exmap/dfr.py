@@ -23,7 +23,8 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DFR_PUBLISHED', 'CORRUPTIONS', 'balanced_indices', 'group_weights', 'minority_evidence', 'minority_found',
-           'merge_by_evidence', 'l1_heads', 'head_labels', 'dense_group_ids', 'first_seen_ids', 'DFR', 'corrupt_groups']
+           'merge_by_evidence', 'l1_heads', 'head_labels', 'dense_group_ids', 'first_seen_ids', 'LinearHead', 'DFR',
+           'corrupt_groups']
 
 # %% ../nbs/06_dfr.ipynb #4c848cb1
 def balanced_indices(groups,                   # group id per sample
@@ -175,10 +176,31 @@ def first_seen_ids(y,      # class labels (N,)
     rank = np.empty_like(order); rank[order] = np.arange(len(order))
     return rank[gi].astype(np.int64)
 
+# %% ../nbs/06_dfr.ipynb #3fa553f0
+class LinearHead:
+    """`decision_function`, `predict_proba` and `predict` of a fitted linear head on standardised features, shared
+    by `DFR` and `exmap.afr.AFR`: the estimator provides `_features`, `scaler_`, `coef_`, `intercept_`, `classes_`."""
+    def decision_function(self, X):
+        "Scores (N,) for two classes (positive: `classes_[1]`), (N, n_classes) otherwise."
+        check_is_fitted(self)
+        d = self.scaler_.transform(self._features(X, reset=False)) @ self.coef_.T + self.intercept_
+        return d[:, 0] if d.shape[1] == 1 else d
+
+    def predict_proba(self, X):
+        "Class probabilities (N, n_classes), columns in the order of `classes_`."
+        d = self.decision_function(X)
+        if d.ndim == 1: p1 = 1 / (1 + np.exp(-d)); return np.stack([1 - p1, p1], 1)
+        e = np.exp(d - d.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
+
+    def predict(self, X):
+        "Predicted class labels (N,), values from `classes_`."
+        d = self.decision_function(X)  # first: it checks that the model is fitted
+        return self.classes_[(d > 0).astype(int) if d.ndim == 1 else d.argmax(1)]
+
 # %% ../nbs/06_dfr.ipynb #151318db
 DFR_PUBLISHED = dict(balance="subsample", pool="none")  # Kirichenko et al.'s protocol, for the paper's tables
 
-class DFR(ClassifierMixin, BaseEstimator):
+class DFR(LinearHead, ClassifierMixin, BaseEstimator):
     """Last-layer retraining on group-balanced data; `fit(X, y, groups=None)` with true, pseudo- or no groups.
 
     Attributes
@@ -309,28 +331,6 @@ def fit(self: DFR, X, y=None, groups=None):
     self.C_ = float(max(self.tune_scores_, key=self.tune_scores_.get)) if self.tune_scores_ else float(self.C_grid[0])
     self.coef_, self.intercept_, self.balanced_size_ = self._fit_head(self.C_, Xs, yi, groups, rs)
     return self
-
-# %% ../nbs/06_dfr.ipynb #29370855
-@patch
-def decision_function(self: DFR, X):
-    "Scores (N,) for two classes (positive: `classes_[1]`), (N, n_classes) otherwise."
-    check_is_fitted(self)
-    Xs = self.scaler_.transform(self._features(X, reset=False))
-    d = Xs @ self.coef_.T + self.intercept_
-    return d[:, 0] if d.shape[1] == 1 else d
-
-@patch
-def predict_proba(self: DFR, X):
-    "Class probabilities (N, n_classes), columns in the order of `classes_`."
-    d = self.decision_function(X)
-    if d.ndim == 1: p1 = 1 / (1 + np.exp(-d)); return np.stack([1 - p1, p1], 1)
-    e = np.exp(d - d.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
-
-@patch
-def predict(self: DFR, X):
-    "Predicted class labels (N,), values from `classes_`."
-    d = self.decision_function(X)  # first: it checks that the model is fitted
-    return self.classes_[(d > 0).astype(int) if d.ndim == 1 else d.argmax(1)]
 
 # %% ../nbs/06_dfr.ipynb #0bb15e16
 CORRUPTIONS = ("split_minority", "split_majority", "merge_minority", "move", "extra")
