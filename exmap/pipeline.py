@@ -11,12 +11,14 @@ import numpy as np
 from .core import check_choice, check_same_length, to_numpy
 from .train import predict, extract_features
 from .lrp import compute_heatmaps, prepare_heatmaps
+from .concepts import concept_relevance, prepare_concepts
 from .cluster import ExMapClusterer, make_pseudo_groups, pseudo_group_classes
 from .dfr import DFR
 from .dfr import minority_evidence, minority_found, merge_by_evidence
 
 # %% auto #0
-__all__ = ['EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'erm_outcome', 'exmap_groups', 'exmap_pseudo_groups']
+__all__ = ['REPRESENTATIONS', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'exmap_matrix', 'erm_outcome', 'exmap_groups',
+           'exmap_pseudo_groups']
 
 # %% ../nbs/06b_pipeline.ipynb #15955bed
 def proxy_worst_accuracy(features,          # penultimate features of the validation set (N, D)
@@ -54,22 +56,55 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
     return np.array(out)
 
 # %% ../nbs/06b_pipeline.ipynb #32d2baf2
+REPRESENTATIONS = ("pixel", "concept", "both")  # what ExMap clusters (`exmap_matrix`)
+
 EXMAP_DEFAULTS = dict(  # how each was chosen: nbs/28_defaults_study.ipynb
+    representation="pixel",  # what is clustered: "pixel" heatmaps, "concept" relevance per channel, or "both"
     explainer="exmap",  # heatmaps (exmap.lrp.COMPOSITE_NAMES): zennit's EpsilonPlus
     size=14, channels=True, sign="abs", norm="max",  # exmap.lrp.prepare_heatmaps: pooled, |relevance|, max-scaled
     mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer
     merge="evidence",   # per class, pool the pseudo-groups by minority evidence (`merge_by_evidence`); "none": keep all
 )
 
-# %% ../nbs/06b_pipeline.ipynb #c8fc0cfb
+# %% ../nbs/06b_pipeline.ipynb #116fe72b
 def _check_settings(settings: dict) -> dict:
-    "`EXMAP_DEFAULTS` overridden by `settings`; unknown names and merge rules refused."
+    "`EXMAP_DEFAULTS` overridden by `settings`; unknown names, merge rules and representations refused."
     unknown = set(settings) - set(EXMAP_DEFAULTS)
     if unknown: raise TypeError(f"Unknown setting(s) {sorted(unknown)}; known: {sorted(EXMAP_DEFAULTS)}.")
     cfg = {**EXMAP_DEFAULTS, **settings}
     check_choice(cfg["merge"], ("none", "evidence"), "merge rule")
+    check_choice(cfg["representation"], REPRESENTATIONS, "representation")
     return cfg
 
+# %% ../nbs/06b_pipeline.ipynb #2910e66d
+def _unit_mean_norm(P: np.ndarray) -> np.ndarray:
+    s = float(np.linalg.norm(P, axis=1).mean())
+    return P / s if s > 0 else P
+
+def exmap_matrix(heatmaps=None,   # heatmaps (N, C, H, W), prepared here; or prepared ones (N, D), used as given
+                 concepts=None,   # concept relevance (N, D) from `exmap.concepts.concept_relevance`, unscaled
+                 **settings,      # overrides of `EXMAP_DEFAULTS`: `representation` and the heatmap preparation
+                ) -> np.ndarray:
+    "The matrix (N, D) that ExMap clusters for the settings' `representation`."
+    cfg = _check_settings(settings); rep = cfg["representation"]
+    given = dict(heatmaps=heatmaps, concepts=concepts)
+    need = dict(pixel=["heatmaps"], concept=["concepts"], both=["heatmaps", "concepts"])[rep]
+    missing = [k for k in need if given[k] is None]
+    if missing:
+        raise ValueError(f"representation={rep!r} needs {' and '.join(k + '=...' for k in missing)}: heatmaps from "
+                         "exmap.lrp.compute_heatmaps, concepts from exmap.concepts.concept_relevance.")
+    check_same_length(heatmaps=heatmaps, concepts=concepts)
+    if rep != "concept":
+        H = to_numpy(heatmaps)
+        Pp = H.reshape(len(H), -1) if H.ndim == 2 else prepare_heatmaps(
+            H, size=cfg["size"], channels=cfg["channels"], sign=cfg["sign"], norm=cfg["norm"])
+        if rep == "pixel": return Pp
+    Pc = prepare_concepts(concepts, norm="l1")
+    if rep == "concept": return Pc
+    return np.hstack([_unit_mean_norm(np.asarray(Pp, np.float64)),
+                      _unit_mean_norm(np.asarray(Pc, np.float64))]).astype(np.float32)
+
+# %% ../nbs/06b_pipeline.ipynb #c8fc0cfb
 def erm_outcome(logits, # the ERM model's logits (N, n_classes)
                 y,      # class labels (N,): 0..n_classes-1, or any labels when n_classes columns are given in order
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +122,7 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                  y,                   # class labels (N,)
                  logits=None,         # the ERM model's logits (N, n_classes): needed by the check and the pooling
                  *,
+                 concepts=None,       # relevance per channel (N, D) (`exmap.concepts`): `representation` concept, both
                  fallback: bool = True, # fall back to class balance when no pseudo-group holds a minority
                  features=None,       # penultimate features (N, D), only for `diagnose`
                  diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
@@ -97,19 +133,17 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
     "ExMap's pseudo-groups from arrays (class ids when falling back) and a diagnostics record."
     cfg = _check_settings(settings)
     y = to_numpy(y).ravel()
-    check_same_length(heatmaps=heatmaps, y=y, logits=logits, features=features)
+    check_same_length(heatmaps=heatmaps, concepts=concepts, y=y, logits=logits, features=features)
     if logits is None and (fallback or cfg["merge"] == "evidence"):
         raise ValueError("exmap_groups needs the ERM model's logits on the same images (logits=...) for its check "
                          "and its pooling; or pass fallback=False, merge='none' to cluster only.")
-    H = to_numpy(heatmaps)
-    P = H.reshape(len(H), -1) if H.ndim == 2 else prepare_heatmaps(
-        H, size=cfg["size"], channels=cfg["channels"], sign=cfg["sign"], norm=cfg["norm"])
+    P = exmap_matrix(heatmaps, concepts, **settings)
     cl = ExMapClusterer(mode=cfg["mode"], knn_rule=cfg["knn_rule"], k_max=cfg["k_max"],
                         min_group_size=cfg["min_group_size"], random_state=random_state).fit(P, y)
     pseudo = clusters = cl.labels_
-    diag = dict(settings=cfg, n_clusters=int(cl.n_clusters_), n_merged=int(cl.n_merged_), fallback=False,
-                case="exmap", clusters=clusters, eigenvalues=cl.eigenvalues_,
-                eigenvalues_per_class=cl.eigenvalues_per_class_,
+    diag = dict(settings=cfg, representation=cfg["representation"], n_clusters=int(cl.n_clusters_),
+                n_merged=int(cl.n_merged_), fallback=False, case="exmap", clusters=clusters,
+                eigenvalues=cl.eigenvalues_, eigenvalues_per_class=cl.eigenvalues_per_class_,
                 n_clusters_per_class={int(k): int(v) for k, v in cl.n_clusters_per_class_.items()})
     if logits is not None:
         p_true, right = erm_outcome(logits, y)
@@ -138,20 +172,25 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                         *,
                         fallback: bool = True, # fall back to class balance when no pseudo-group holds a minority
                         heatmaps=None,      # precomputed heatmaps of `x` by `explainer` (N, C, H, W); None: computed
+                        concepts=None,      # precomputed `concept_relevance(model, x)` (N, D); None: computed
                         features=None,      # precomputed penultimate features (N, D); None: computed for `diagnose`
                         logits=None,        # precomputed ERM logits of `x` (N, n_classes); None: computed
                         diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
                         n_splits: int = 5,  # halves of `proxy_worst_accuracy`
                         random_state=0,
                         device=None, progress: bool = True,
-                        **settings,         # overrides of `EXMAP_DEFAULTS` (explainer, size, ..., merge)
+                        **settings,         # overrides of `EXMAP_DEFAULTS` (representation, explainer, ..., merge)
                        ) -> tuple[np.ndarray, dict]:
     "ExMap's pseudo-groups of `x` from `model` (class ids when falling back) and a diagnostics record."
     cfg = _check_settings(settings)  # before any heatmap is computed
-    check_same_length(x=x, y=y, heatmaps=heatmaps, features=features, logits=logits)
-    if heatmaps is None: heatmaps = compute_heatmaps(model, x, cfg["explainer"], device=device, progress=progress)[0]
+    check_same_length(x=x, y=y, heatmaps=heatmaps, concepts=concepts, features=features, logits=logits)
+    rep = cfg["representation"]
+    if rep != "concept" and heatmaps is None:
+        heatmaps = compute_heatmaps(model, x, cfg["explainer"], device=device, progress=progress)[0]
+    if rep != "pixel" and concepts is None:  # at the layer before global pooling, summed over space
+        concepts = concept_relevance(model, x, composite=cfg["explainer"], device=device, progress=progress)[0]
     if logits is None and (fallback or cfg["merge"] == "evidence" or diagnose):
         logits = predict(model, x, device=device)
     if diagnose and features is None: features = extract_features(model, x, device=device)
-    return exmap_groups(heatmaps, y, logits, fallback=fallback, features=features, diagnose=diagnose,
+    return exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, features=features, diagnose=diagnose,
                         n_splits=n_splits, random_state=random_state, **settings)
