@@ -59,7 +59,7 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
 REPRESENTATIONS = ("pixel", "concept", "both")  # what ExMap clusters (`exmap_matrix`)
 
 EXMAP_DEFAULTS = dict(  # how each was chosen: nbs/28_defaults_study.ipynb
-    representation="pixel",  # what is clustered: "pixel" heatmaps, "concept" relevance per channel, or "both"
+    representation="pixel",  # "pixel" heatmaps, "concept" relevance per channel, "both": nbs/30_concepts_suite
     explainer="exmap",  # heatmaps (exmap.lrp.COMPOSITE_NAMES): zennit's EpsilonPlus
     size=14, channels=True, sign="abs", norm="max",  # exmap.lrp.prepare_heatmaps: pooled, |relevance|, max-scaled
     mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer
