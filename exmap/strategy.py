@@ -145,8 +145,9 @@ def _need(name, inputs, what):
 
 @register_group_inference("exmap")
 def _exmap(y, inputs, random_state=0, **params):
-    return exmap_groups(_need("exmap", inputs, "heatmaps"), y, inputs.get("logits"), features=inputs.get("features"),
-                        random_state=random_state, **params)[0]
+    if inputs.get("heatmaps") is None and inputs.get("concepts") is None: _need("exmap", inputs, "heatmaps")
+    return exmap_groups(inputs.get("heatmaps"), y, inputs.get("logits"), concepts=inputs.get("concepts"),
+                        features=inputs.get("features"), random_state=random_state, **params)[0]
 
 @register_group_inference("exmap_clusters")
 def _exmap_clusters(y, inputs, random_state=0, **params):
@@ -177,6 +178,7 @@ def infer_groups(name: str,       # a key of `GROUP_INFERENCE`
                  y,               # class labels (N,)
                  heatmaps=None,   # heatmaps: raw (N, C, H, W) or prepared (N, D) for "exmap"; prepared for the others
                  logits=None,     # the ERM model's logits (N, n_classes), for "exmap" (its check and pooling)
+                 concepts=None,   # concept relevance (N, D), for "exmap" with representation "concept" or "both"
                  features=None,   # features (N, D), for "george"
                  groups=None,     # true groups (N,), for "true"
                  like=None,       # pseudo-groups whose sizes "random" copies
@@ -186,9 +188,10 @@ def infer_groups(name: str,       # a key of `GROUP_INFERENCE`
     "Pseudo-group ids 0..G-1 (ordered by class, then cluster) from the group-inference method `name`."
     check_choice(name, GROUP_INFERENCE, "group-inference method")
     y = to_numpy(y).ravel()
-    check_same_length(y=y, heatmaps=heatmaps, logits=logits, features=features, groups=groups, like=like)
+    check_same_length(y=y, heatmaps=heatmaps, concepts=concepts, logits=logits, features=features, groups=groups,
+                      like=like)
     if len(y) == 0: raise ValueError("y is empty: pass at least one sample.")
-    inputs = dict(heatmaps=heatmaps, logits=logits, features=features, groups=groups, like=like)
+    inputs = dict(heatmaps=heatmaps, concepts=concepts, logits=logits, features=features, groups=groups, like=like)
     pseudo = GROUP_INFERENCE[name](y, inputs, random_state, **(params or {}))
     return make_pseudo_groups(y, pseudo)
 

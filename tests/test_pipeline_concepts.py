@@ -124,3 +124,16 @@ def test_pixel_default_and_every_door_agree(toy):
     np.testing.assert_array_equal(a, b)
     if EXMAP_DEFAULTS["representation"] == "pixel":
         np.testing.assert_array_equal(infer_groups("exmap", y, heatmaps=H, logits=L), make_pseudo_groups(y, a))
+
+
+def test_infer_groups_takes_concepts():
+    "infer_groups('exmap', concepts=...) gives the pipeline's groups for the concept representation."
+    import numpy as np
+    from exmap.cluster import make_pseudo_groups
+    from exmap.pipeline import exmap_groups
+    from exmap.strategy import infer_groups
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 200); C = rng.random((400, 16)); C[::10, 3] += 5; L = np.stack([1 - y, y], 1) * 3.0
+    a = infer_groups("exmap", y, concepts=C, logits=L, params=dict(representation="concept"))
+    b = exmap_groups(None, y, L, concepts=C, representation="concept")[0]
+    np.testing.assert_array_equal(a, make_pseudo_groups(y, b))
