@@ -223,3 +223,8 @@ defaults-study: install
 afr: install
 	env -u MPLBACKEND $(PM) nbs/29_afr.ipynb nbs/29_afr.ipynb -p smoke False
 	$(BIN)/python scripts/saved_run.py nbs/29_afr.ipynb && $(BIN)/nbdev-clean --fname nbs/29_afr.ipynb
+
+## ExMap's input (pixel heatmaps, concept relevance, both) on the 10 suite benchmarks x 3 seeds, kept in the notebook
+concepts-suite: install
+	env -u MPLBACKEND $(PM) nbs/30_concepts_suite.ipynb nbs/30_concepts_suite.ipynb -p smoke False
+	$(BIN)/python scripts/saved_run.py nbs/30_concepts_suite.ipynb && $(BIN)/nbdev-clean --fname nbs/30_concepts_suite.ipynb
