@@ -1,5 +1,5 @@
 """Spectral clustering on graphs that take the sparse path (N > 1000): disconnected kNN graphs must give one zero
-eigenvalue per piece, and the eigengap must then choose the number of pieces (issue 8)."""
+eigenvalue per piece, and the eigengap must then choose the number of pieces."""
 import numpy as np
 import pytest
 from scipy import sparse
