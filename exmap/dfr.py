@@ -220,6 +220,11 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
     tune_scores_ : dict
         C -> mean worst-group accuracy over the tuning splits, the same splits for every C (empty when `C_grid` has
         one value).
+    balance_ : str
+        The balancing used: `balance`, or with `balance="auto"` the one chosen ("subsample" or "weight").
+    balance_scores_ : dict
+        With `balance="auto"`: each balancing -> its best mean worst-group accuracy over the same validation halves
+        (empty otherwise).
     coef_ : ndarray of float64, shape (1, n_features) for two classes, (n_classes, n_features) otherwise
         Averaged weights of the final head.
     intercept_ : ndarray of float64, shape (1,) or (n_classes,)
@@ -237,7 +242,8 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
                  small_groups: str = "keep",
                  standardize: bool = True,
                  random_state=0,            # int, RandomState or None (`check_random_state`)
-                 balance: str = "subsample", # "subsample" each group to a common size (DFR's); "weight" by 1 / its size
+                 balance: str = "subsample", # "subsample" each group to a common size (DFR's); "weight" by 1 / its
+                                             # size; "auto": whichever scores higher on the tuning halves
                  pool: str = "evidence",    # "evidence": pool same-class groups first (`merge_by_evidence`); "none"
                 ):
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
@@ -248,14 +254,14 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
 @patch
 def _sample(self: DFR, groups, rs):
     "Indices and sample weights of one balanced training set drawn from `groups` (dense ids of the samples given)."
-    if self.balance == "weight": return np.arange(len(groups)), group_weights(groups)
+    if self.balance_ == "weight": return np.arange(len(groups)), group_weights(groups)
     return balanced_indices(groups, rs, self.min_group_size, self.small_groups), None
 
 @patch
 def _fit_head(self: DFR, C, Xs, yi, groups, rs):
     "One balanced head: the average of `n_models` subsampled heads, or one weighted head."
     coefs, intercepts, sizes = [], [], []
-    for _ in range(self.n_models if self.balance == "subsample" else 1):
+    for _ in range(self.n_models if self.balance_ == "subsample" else 1):
         idx, w = self._sample(groups, rs)
         coef, b = l1_heads(C, Xs[idx], yi[idx], w, len(self.classes_), self.l1_ratio, rs)
         coefs.append(coef); intercepts.append(b); sizes.append(len(idx))
@@ -298,6 +304,25 @@ def _tune(self: DFR, Xs, yi, groups, rs) -> dict:
                          "to skip tuning.")
     return scores
 
+@patch
+def _choose_balance(self: DFR, Xs, yi, groups, rs) -> tuple[str, dict]:
+    "`balance='auto'`: subsample or weight, by the best mean worst-group accuracy of any C on the same halves."
+    rs = np.random.RandomState((int(rs.get_state()[1][0]) + 2) % 2**32)  # its own draws: the main stream is untouched
+    halves = [np.array_split(rs.permutation(len(yi)), 2) for _ in range(max(int(self.n_tune_splits), 1))]
+    K, G, best = len(self.classes_), groups.max() + 1, {}
+    for mode in ("subsample", "weight"):
+        self.balance_, scores = mode, []
+        for C in self.C_grid:
+            accs = []
+            for a, b in halves:
+                ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs); idx = a[ia]
+                if len(np.unique(yi[idx])) < K: continue
+                pred = head_labels(*l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs), Xs[b])
+                accs.append(np.nanmin(group_accuracy(yi[b], pred, groups[b], G)))
+            scores.append(float(np.mean(accs)) if accs else -np.inf)
+        best[mode] = max(scores)
+    return ("weight" if best["weight"] > best["subsample"] else "subsample"), best
+
 # %% ../nbs/06_dfr.ipynb #2492a25c
 @patch
 def _features(self: DFR, X, reset):
@@ -319,14 +344,16 @@ def fit(self: DFR, X, y=None, groups=None):
         raise ValueError(f"DFR needs at least two classes in y, got 1 class ({self.classes_[0]!r}) in "
                          f"{len(y)} samples. Pass samples of every class.")
     groups = yi.astype(np.int64) if groups is None else dense_group_ids(groups)
-    check_choice(self.balance, ("subsample", "weight"), "balance")
+    check_choice(self.balance, ("subsample", "weight", "auto"), "balance")
     check_choice(self.pool, ("none", "evidence"), "pool rule")
     if not list(self.C_grid): raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
     rs = check_random_state(self.random_state)
     self.scaler_ = StandardScaler(with_mean=self.standardize, with_std=self.standardize).fit(X)
     Xs = self.scaler_.transform(X)
+    self.balance_, self.balance_scores_ = ("subsample" if self.balance == "auto" else self.balance), {}
     if self.pool == "evidence" and groups.max() + 1 > len(self.classes_): groups = self._pooled(Xs, yi, groups, rs)
     self.groups_, self.n_groups_ = groups, int(groups.max()) + 1
+    if self.balance == "auto": self.balance_, self.balance_scores_ = self._choose_balance(Xs, yi, groups, rs)
     self.tune_scores_ = self._tune(Xs, yi, groups, rs) if len(self.C_grid) > 1 else {}
     self.C_ = float(max(self.tune_scores_, key=self.tune_scores_.get)) if self.tune_scores_ else float(self.C_grid[0])
     self.coef_, self.intercept_, self.balanced_size_ = self._fit_head(self.C_, Xs, yi, groups, rs)

@@ -109,6 +109,12 @@ def _suite_sizes(n_train, n_val, n_test) -> dict:
         sizes[k] = int(v)
     return sizes
 
+def _suite_p(cfg: dict, p) -> float:
+    if p is None: return cfg["p"]
+    if not isinstance(p, (float, int, np.floating, np.integer)) or not 0 <= p <= 1:
+        raise ValueError(f"p={p!r} must be a probability in [0, 1] (or None for the benchmark's {cfg['p']}).")
+    return float(p)
+
 def suite_dataset(name: str,              # a key of `SUITE`, e.g. "patch_995"
                   *,
                   seed: int = 0,          # seeds subsampling, attributes, texture phases and glyph corners
@@ -116,15 +122,17 @@ def suite_dataset(name: str,              # a key of `SUITE`, e.g. "patch_995"
                   n_val: int | None = None,   # validation samples; None: 5,000
                   n_test: int | None = None,  # test samples; None: 5,000
                   root=None,              # folder with the MNIST IDX files; default `default_data_root()/"mnist"`
+                  p: float | None = None, # P(attribute agrees with the label) in train and validation; None: the
+                                          # benchmark's own (a weaker p makes a shortcut the model barely uses)
                  ) -> dict[str, GroupDataset]:
     """Splits `{'train', 'val', 'test'}` of suite benchmark `name` as `GroupDataset`s (train and val biased, test
     balanced)."""
     cfg = SUITE[check_choice(name, SUITE, "suite benchmark")]
-    info, m = suite_info(name), len(cfg["values"])
+    info, m, p_biased = suite_info(name), len(cfg["values"]), _suite_p(cfg, p)
     out = {}
     for split, imgs, digits, rng in mnist_splits(root, seed, **_suite_sizes(n_train, n_val, n_test)):
         y = (digits > 4).astype(int) if cfg["n_classes"] == 2 else digits.astype(int) // 2
-        p = cfg["p"] if split != "test" else 1 / m
+        p = p_biased if split != "test" else 1 / m
         other = (y + rng.integers(1, m, len(y))) % m  # one of the other values, uniformly
         attr = np.where(rng.random(len(y)) < p, y, other)
         x, masks = draw_shortcut(imgs, attr, cfg["kind"], rng)
@@ -138,10 +146,11 @@ def suite_settings(name: str,               # a key of `SUITE`
                    seed: int = 0,           # as passed to `suite_dataset`
                    # as passed to `suite_dataset`
                    n_train: int | None = None, n_val: int | None = None, n_test: int | None = None,
+                   p: float | None = None,  # as passed to `suite_dataset`
                   ) -> dict:
     "The data settings of a suite benchmark: the key under which models and heatmaps computed from it are cached."
     cfg = SUITE[check_choice(name, SUITE, "suite benchmark")]
-    return dict(name=f"suite/{name}", version=SUITE_VERSION, seed=int(seed), kind=cfg["kind"], p=cfg["p"],
+    return dict(name=f"suite/{name}", version=SUITE_VERSION, seed=int(seed), kind=cfg["kind"], p=_suite_p(cfg, p),
                 **_suite_sizes(n_train, n_val, n_test))
 
 # %% ../nbs/13_suite.ipynb #b52c31ec
