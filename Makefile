@@ -208,7 +208,7 @@ extract:
 ## what a wrong grouping costs DFR (published protocol vs the pooled default) on C-MNIST and six suite
 ## benchmarks, 3 seeds, and the fallback check's false-"go" rate; writes results/group_noise/ and keeps the outputs
 GROUP_NOISE_ARGS ?=
-.PHONY: group-noise defaults-study afr concepts-suite masktune dro-recipes
+.PHONY: group-noise defaults-study afr concepts-suite masktune dro-recipes dfr-balance
 group-noise: install
 	env -u MPLBACKEND $(PM) nbs/27_group_noise.ipynb nbs/27_group_noise.ipynb -p smoke False $(GROUP_NOISE_ARGS)
 	$(BIN)/python scripts/saved_run.py nbs/27_group_noise.ipynb && $(BIN)/nbdev-clean --fname nbs/27_group_noise.ipynb
@@ -239,3 +239,11 @@ masktune: install
 dro-recipes: install
 	env -u MPLBACKEND $(PM) nbs/32_dro_recipes.ipynb nbs/32_dro_recipes.ipynb -p smoke False
 	$(BIN)/python scripts/saved_run.py nbs/32_dro_recipes.ipynb && $(BIN)/nbdev-clean --fname nbs/32_dro_recipes.ipynb
+
+## DFR's balancing rules (subsample, weight, auto) on the default pipeline's pseudo-groups: the 10 suite benchmarks and
+## weak versions (p 0.8, 0.7) of four shortcuts; seeds 1 and 2 to runs/, then seed 0 in place (it gathers every seed)
+dfr-balance: install
+	@mkdir -p runs
+	for s in 1 2; do $(PM) nbs/33_dfr_balance.ipynb runs/dfr_balance_seed$$s.ipynb -p seed $$s -p smoke False || exit 1; done
+	env -u MPLBACKEND $(PM) nbs/33_dfr_balance.ipynb nbs/33_dfr_balance.ipynb -p seed 0 -p smoke False
+	$(BIN)/python scripts/saved_run.py nbs/33_dfr_balance.ipynb && $(BIN)/nbdev-clean --fname nbs/33_dfr_balance.ipynb
