@@ -122,7 +122,7 @@ nbs-tables: install
 	  $(BIN)/python scripts/saved_run.py nbs/$$nb.ipynb && $(BIN)/nbdev-clean --fname nbs/$$nb.ipynb; done
 
 # ---- dro
-## Group DRO, ExMap+gDRO, GEORGE(gDRO), CVaR DRO and LfF on Colored MNIST, $(SEEDS); then their table.
+## Group DRO, ExMap+gDRO, GEORGE(gDRO), CVaR DRO, LfF, AFR, MaskTune and DFR on Colored MNIST, $(SEEDS); then their table.
 ## DRO_SIZE sets the split sizes: empty = full size (50k/10k/10k, reuses `make cmnist`'s cached ERM and heatmaps);
 ## the committed results used DRO_SIZE="-p n_train 10000 -p n_val 5000" (the shared 2-core machine could not fit
 ## three full-size seeds of six trained models each in the session).
