@@ -235,7 +235,7 @@ masktune: install
 	$(BIN)/python scripts/saved_run.py nbs/31_masktune.ipynb && $(BIN)/nbdev-clean --fname nbs/31_masktune.ipynb
 
 ## Group DRO, CVaR DRO and LfF with their papers' recipes (LfF on its own Colored MNIST; the others tuned on
-## validation WGA on ours), beside ERM and DFR; writes results/dro_recipes/ and keeps the outputs (~30 min pinned)
+## validation WGA on ours), beside ERM and DFR; writes results/dro_recipes/ and keeps the outputs (~40 min pinned)
 dro-recipes: install
 	env -u MPLBACKEND $(PM) nbs/32_dro_recipes.ipynb nbs/32_dro_recipes.ipynb -p smoke False
 	$(BIN)/python scripts/saved_run.py nbs/32_dro_recipes.ipynb && $(BIN)/nbdev-clean --fname nbs/32_dro_recipes.ipynb
