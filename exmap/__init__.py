@@ -17,7 +17,7 @@ Modules:
 - `exmap.pipeline`: ExMap end to end: heatmaps of the validation images -> prepared maps -> clusters -> pseudo-groups, pooled by minority evidence, with a label-free check that falls back to class balance when nothing was found.
 - `exmap.plots`: Figures of datasets and results: example images per group, the Whac-A-Mole gaps per method, and worst-group accuracy per method beside the paper's.
 - `exmap.strategy`: One slot for groups: group-inference methods by name (`infer_groups`) on one side, group-robustness strategies with `fit(X, y, groups)` / `predict(X)` on the other, so that any pseudo-groups reach any strategy.
-- `exmap.suite`: A suite of shortcut benchmarks built offline from MNIST: colour, a small patch, a background texture, a co-occurring object and a 5-class task, each at two correlation strengths, with masks of the digit and the shortcut.
+- `exmap.suite`: A suite of shortcut benchmarks built offline from MNIST: colour, a small patch, a background texture, a co-occurring object and a 5-class task, each at two correlation strengths, and three kinds spread over the image that no default was tuned on (noise frequency, background shade, a glyph at a random position), with masks of the digit and the shortcut.
 - `exmap.whacamole`: Whac-A-Mole metrics and tables for two shortcuts at once: in-distribution accuracy, the BG, CoObj and BG+CoObj gaps and worst-group accuracy, as dicts and tidy DataFrames, and the Table 3 layout read from results JSONs."""
 
 __version__ = "0.1.0"

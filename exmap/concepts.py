@@ -23,7 +23,7 @@ from .train import SmallCNN
 
 # %% auto #0
 __all__ = ['CONCEPT_NORMS', 'default_concept_layer', 'get_layer', 'grid_sum', 'concept_relevance', 'prepare_concepts',
-           'plot_top_concepts']
+           'plot_top_concepts', 'concept_patches', 'plot_concept_patches']
 
 # %% ../nbs/04b_concepts.ipynb #d1df4b58
 _POOLS = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.AvgPool2d)
@@ -233,4 +233,75 @@ def plot_top_concepts(P,                 # concept vectors (N, C * grid * grid),
         ax.tick_params(labelsize=7)
     fig.supxlabel("mean concept relevance", fontsize=8)
     fig.tight_layout()
+    return fig
+
+# %% ../nbs/04b_concepts.ipynb #561cdea4
+def concept_patches(model: nn.Module,
+                    x: torch.Tensor,            # images (N, C, H, W) to search, e.g. one pseudo-group's
+                    channels,                   # channel index or indices of `layer`
+                    *,
+                    layer: str | None = None,   # as in `concept_relevance`; None: `default_concept_layer`
+                    n: int = 6,                 # images per channel
+                    composite: str = "exmap",   # as in `concept_relevance`
+                    target=None,                # class per sample to explain; None: the predicted class
+                    batch_size: int = 64,
+                    progress: bool = False,
+                   ) -> dict:
+    """Per channel: `index` of the `n` images with the largest relevance at that channel, that `relevance`, and `box`
+    (n, 4) rows `(row0, row1, col0, col1)`: the input pixels under the layer position that carries most of it."""
+    if x.ndim != 4 or len(x) == 0: raise ValueError(f"x must be a non-empty batch of images (N, C, H, W), got shape "
+                                                    f"{tuple(x.shape)}.")
+    if not (isinstance(n, (int, np.integer)) and n >= 1): raise ValueError(f"n={n!r} must be an int >= 1.")
+    name, mod = get_layer(model, layer)
+    seen = {}
+    h = mod.register_forward_hook(lambda m, i, o: seen.update(shape=tuple(getattr(o, "shape", ()))))  # returns None
+    try:
+        with torch.no_grad(): model.eval()(x[:1].to(next(model.parameters()).device))
+    finally: h.remove()
+    shape = seen.get("shape", ())
+    if len(shape) != 4: raise ValueError(f"Layer {name!r} gives an output of shape {shape}, not (N, C, H, W): "
+                                         "choose a convolutional layer.")
+    C, H, W = shape[1:]
+    channels = [int(c) for c in np.atleast_1d(to_numpy(channels))]
+    if not channels or any(not 0 <= c < C for c in channels):
+        raise ValueError(f"channels {channels} must lie in 0..{C - 1} (layer {name!r} has {C} channels).")
+    g = min(H, W)  # one cell per position of the shorter side
+    R, _ = concept_relevance(model, x, layer=name, composite=composite, grid=g, target=target,
+                             batch_size=batch_size, progress=progress)
+    R = R.reshape(len(x), C, g, g)
+    Hin, Win = x.shape[2:]
+    out = {}
+    for c in channels:
+        total = R[:, c].sum((1, 2))
+        top = np.argsort(-total, kind="stable")[:n]
+        cells = [np.unravel_index(np.argmax(R[i, c]), (g, g)) for i in top]
+        box = np.array([(r * Hin // g, (r + 1) * Hin // g, q * Win // g, (q + 1) * Win // g) for r, q in cells])
+        out[c] = dict(index=top, relevance=total[top], box=box.reshape(-1, 4))
+    return out
+
+def plot_concept_patches(model: nn.Module,
+                         x: torch.Tensor,     # images (N, C, H, W) to search
+                         channels,            # channel index or indices of `layer`
+                         *,
+                         n: int = 6,          # images per channel
+                         size: float = 1.0,   # inches per image
+                         **kwargs,            # passed to `concept_patches` (layer, composite, target, ...)
+                        ):
+    "One row per channel: its `n` images of largest relevance, each with a box where it lies. Returns the Figure."
+    import matplotlib.pyplot as plt
+    found = concept_patches(model, x, channels, n=n, **kwargs)
+    fig, axes = plt.subplots(len(found), n, figsize=(n * size + 0.8, len(found) * (size + 0.2)), squeeze=False)
+    for ax in axes.flat: ax.axis("off")
+    for r, (c, f) in enumerate(found.items()):
+        axes[r, 0].text(-0.08, 0.5, f"ch {c}", transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
+        for j, (i, (r0, r1, c0, c1), rel) in enumerate(zip(f["index"], f["box"], f["relevance"])):
+            img = x[int(i)].detach().cpu().float()
+            if img.min() < 0 or img.max() > 1:  # normalised inputs: stretched to [0, 1]; [0, 1] images as they are
+                img = (img - img.min()) / (img.max() - img.min() + 1e-12)
+            ax = axes[r, j]
+            ax.imshow(img.permute(1, 2, 0).numpy() if img.shape[0] == 3 else img[0].numpy(), cmap="gray")
+            ax.add_patch(plt.Rectangle((c0 - .5, r0 - .5), c1 - c0, r1 - r0, fill=False, ec="red", lw=1.2))
+            ax.set_title(f"R={rel:.2f}", fontsize=6)
+    fig.tight_layout()
+    plt.close(fig)  # the caller shows or saves it
     return fig

@@ -1,5 +1,7 @@
 """A suite of shortcut benchmarks built offline from MNIST: colour, a small patch, a background texture, a
-co-occurring object and a 5-class task, each at two correlation strengths, with masks of the digit and the shortcut.
+co-occurring object and a 5-class task, each at two correlation strengths, and three kinds spread over the image
+that no default was tuned on (noise frequency, background shade, a glyph at a random position), with masks of the
+digit and the shortcut.
 
 Docs: https://exmap-dev.github.io/exmap/suite.html.md"""
 
@@ -16,9 +18,9 @@ from .multishortcut import MS_GLYPHS
 
 # %% auto #0
 __all__ = ['SUITE_VERSION', 'SUITE_SIZES', 'SUITE_MAX_SIZES', 'SUITE_HUES', 'SUITE_HUES5', 'SUITE_PATCH', 'SUITE_KINDS', 'SUITE',
-           'STUDY_EXTRA', 'STUDY_BENCHMARKS', 'STUDY_SIZES', 'HELDOUT_KINDS', 'HELDOUT_P', 'HELDOUT', 'suite_info',
-           'draw_shortcut', 'suite_dataset', 'suite_settings', 'show_suite', 'draw_heldout', 'heldout_dataset',
-           'study_dataset', 'study_settings']
+           'SUITE_UNSEEN', 'SUITE_TUNED', 'STUDY_EXTRA', 'STUDY_BENCHMARKS', 'STUDY_SIZES', 'HELDOUT_KINDS',
+           'HELDOUT_P', 'HELDOUT', 'suite_info', 'draw_shortcut', 'suite_dataset', 'suite_settings', 'show_suite',
+           'draw_heldout', 'heldout_dataset', 'study_dataset', 'study_settings']
 
 # %% ../nbs/13_suite.ipynb #ab86ab3e
 SUITE_VERSION = 1  # bump whenever the images a benchmark name produces change (part of the cache key)
@@ -37,10 +39,24 @@ SUITE_KINDS = {  # kind -> the attribute's field name, its values, the class nam
                     description="background pattern over the image"),
     "object": dict(field="object", values=["square", "cross"], classes=_BINARY,
                    description="5x5 glyph in a random corner"),
-    "multiclass": dict(field="color", values=list(SUITE_HUES5), classes=_FIVE, description="5 classes x 5 ink colours")}
-SUITE = {f"{kind}_{tag}": dict(kind=kind, p=p, n_classes=len(k["classes"]), field=k["field"], values=k["values"],
-                               description=f"{k['description']}, p={p}")
-         for kind, k in SUITE_KINDS.items() for tag, p in (("95", 0.95), ("995", 0.995))}
+    "multiclass": dict(field="color", values=list(SUITE_HUES5), classes=_FIVE, description="5 classes x 5 ink colours"),
+    # three kinds spread over the image, added after every default was fixed (`SUITE_UNSEEN`): nothing is tuned on them
+    "noise": dict(field="noise", values=["fine", "coarse"], classes=_BINARY,
+                  description="background noise, per pixel (fine) or in 4x4 blocks (coarse)"),
+    "shade": dict(field="shade", values=["dim", "light"], classes=_BINARY,
+                  description="background grey level, 0.05-0.2 (dim) or 0.25-0.4 (light)"),
+    "glyph": dict(field="glyph", values=["plus", "x"], classes=_BINARY,
+                  description="3x3 glyph at a random position")}
+_SUITE_P = {"95": 0.95, "995": 0.995}
+_NEW_KINDS = ("noise", "shade", "glyph")  # at p = 0.95 only: at 0.995 their minority would be a dozen images
+_suite_cfg = lambda kind, p: dict(kind=kind, p=p, n_classes=len(SUITE_KINDS[kind]["classes"]),
+                                  field=SUITE_KINDS[kind]["field"], values=SUITE_KINDS[kind]["values"],
+                                  description=f"{SUITE_KINDS[kind]['description']}, p={p}")
+SUITE = {**{f"{kind}_{tag}": _suite_cfg(kind, p) for kind in SUITE_KINDS if kind not in _NEW_KINDS
+            for tag, p in _SUITE_P.items()},
+         **{f"{kind}_95": _suite_cfg(kind, 0.95) for kind in _NEW_KINDS}}
+SUITE_UNSEEN = [f"{kind}_95" for kind in _NEW_KINDS]  # never used to choose any default
+SUITE_TUNED = [b for b in SUITE if b not in SUITE_UNSEEN]  # the ten the defaults study chose on
 
 # %% ../nbs/13_suite.ipynb #7d38a0bf
 def suite_info(name: str, # a key of `SUITE`
@@ -50,10 +66,12 @@ def suite_info(name: str, # a key of `SUITE`
     return GroupInfo(["y", cfg["field"]], [SUITE_KINDS[cfg["kind"]]["classes"], cfg["values"]])
 
 # %% ../nbs/13_suite.ipynb #8678f840
+_GLYPHS3 = np.array([[[0, 1, 0], [1, 1, 1], [0, 1, 0]], [[1, 0, 1], [0, 1, 0], [1, 0, 1]]], bool)  # plus, x
+
 def draw_shortcut(imgs,          # (N, H, W) uint8 grey digits, H and W at least 12
                   attr,          # (N,) attribute value of each image (an index into the kind's values)
                   kind: str,     # a key of `SUITE_KINDS`
-                  rng=None,      # numpy Generator or seed (texture phase, object corner)
+                  rng=None,      # numpy Generator or seed (texture phase, object corner, noise, shade, glyph position)
                  ) -> tuple[torch.Tensor, dict]:
     """Images (N, 3, H, W) float in [0, 1] with the shortcut painted in, and bool masks `mask_object`,
     `mask_shortcut` (N, H, W)."""
@@ -87,6 +105,21 @@ def draw_shortcut(imgs,          # (N, H, W) uint8 grey digits, H and W at least
             rows = (i + pi) % 4 < 2
             layer = np.where(attr[:, None, None] == 0, 0.3 * rows, 0.6 * (rows & ((j + pj) % 4 < 2))).astype(np.float32)
             shortcut[:] = True
+        elif kind == "noise":
+            fine = rng.random((n, h, w), dtype=np.float32)
+            blocks = rng.random((n, -(-h // 4), -(-w // 4)), dtype=np.float32)
+            coarse = blocks.repeat(4, axis=1).repeat(4, axis=2)[:, :h, :w]
+            layer = 0.5 * np.where(attr[:, None, None] == 0, fine, coarse)
+            shortcut[:] = True
+        elif kind == "shade":
+            level = np.where(attr == 0, 0.05, 0.25) + 0.15 * rng.random(n)
+            layer[:] = level.astype(np.float32)[:, None, None]
+            shortcut[:] = True
+        elif kind == "glyph":
+            r, c = rng.integers(0, h - 2, n), rng.integers(0, w - 2, n)
+            di, dj = np.mgrid[:3, :3]
+            shortcut[np.arange(n)[:, None, None], r[:, None, None] + di, c[:, None, None] + dj] = _GLYPHS3[attr]
+            layer[shortcut] = 1.0
         else:  # object
             corner = rng.integers(0, 4, n)
             r, c = np.where(corner < 2, 1, h - 6), np.where(corner % 2 == 0, 1, w - 6)
@@ -209,7 +242,7 @@ def show_suite(datasets: dict,           # benchmark name -> a `GroupDataset` of
 STUDY_EXTRA = {  # the defaults study's benchmarks beyond `SUITE`: name -> what it is
     "color_95_balval": "color_95's images and ERM model, validated on a balanced set (half of the balanced test split)",
     "null_cmnist": "Colored MNIST with colour independent of the label in every split (p = 0.5): no shortcut"}
-STUDY_BENCHMARKS = [*SUITE, *STUDY_EXTRA]  # the 12 benchmarks the defaults study chooses on
+STUDY_BENCHMARKS = [*SUITE_TUNED, *STUDY_EXTRA]  # the 12 benchmarks the defaults study chooses on
 STUDY_SIZES = {"n_train": 10000, "n_val": 5000, "n_test": 5000}  # the defaults study's split sizes
 HELDOUT_KINDS = {  # held-out shortcut kinds (attribute "yes" vs "no"), built after every default was fixed
     "frame": "a 1-pixel white frame around the image (yes) or none",

@@ -9,11 +9,11 @@ from exmap.suite import SUITE, SUITE_SIZES, suite_dataset, suite_settings, draw_
 
 SMALL = dict(n_train=60, n_val=40, n_test=300)
 
-def test_ten_benchmarks_two_strengths():
+def test_thirteen_benchmarks_two_strengths():
     kinds = {v["kind"] for v in SUITE.values()}
-    assert kinds == {"color", "patch", "texture", "object", "multiclass"}
+    assert kinds == {"color", "patch", "texture", "object", "multiclass", "noise", "shade", "glyph"}
     assert sorted({v["p"] for v in SUITE.values()}) == [0.95, 0.995]
-    assert len(SUITE) == 10
+    assert len(SUITE) == 13
 
 @pytest.mark.parametrize("name", sorted(SUITE))
 def test_every_benchmark_builds_with_groups_and_masks(name):
