@@ -176,8 +176,12 @@ def erm_settings(data_settings: dict,  # everything that defines the data (name,
                                 f"{sorted(set(params) - _NOT_SETTINGS)}.")
     s = {k: train_kwargs.get(k, p.default) for k, p in params.items() if k not in _NOT_SETTINGS}
     name = data_settings.get("name") if isinstance(data_settings, dict) else None
-    try: loader = [dataset_loader(name)] if isinstance(name, str) else []
-    except ValueError: loader = []  # a name the registry does not know: the data settings alone
+    if isinstance(name, str) and name.startswith(("suite/", "study/")):  # `exmap.suite`'s settings names
+        from exmap.suite import study_dataset  # it calls every suite, study and held-out loader: their code counts
+        loader = [study_dataset]
+    else:
+        try: loader = [dataset_loader(name)] if isinstance(name, str) else []
+        except ValueError: loader = []  # a name the registry does not know: the data settings alone
     return dict(data=data_settings, model=model, **s, code=code_version(train_erm, get_model, *loader))
 
 # %% ../nbs/07_experiment.ipynb #51561926
