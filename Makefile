@@ -8,7 +8,8 @@ SEEDS ?= 0 1 2
 # Float pinning: every papermill run (reproduce, cmnist, msmnist, ablations, dro, suite, slim, tables, natural) and
 # the re-execution of saved outputs (nbs-lib, nbs-experiments, nbs-tables)
 # goes through scripts/pinned.sh, which pins torch/oneDNN/MKL/OpenBLAS kernels to AVX2, numba's code to a generic
-# CPU and the thread count to PIN_THREADS, so that a seed gives the same numbers on any x86-64 CPU. Pinned on an
+# CPU and the thread count to PIN_THREADS, aiming at the same numbers on any x86-64 CPU (not always reached across
+# machines: README). Pinned on an
 # AVX-512 CPU, C-MNIST seed 0 matched the committed JSON (made unpinned, 1 thread, no AVX-512) bit for bit on every
 # row whose code had not changed since, except GEORGE's UMAP row (numba code compiled for the host CPU there).
 # PIN_FP=0 turns it off (faster, all cores; numbers may differ in the last bits and beyond). Tests run unpinned.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run a command with the floating-point path pinned, so that a seed gives the same numbers on any x86-64 CPU:
+# Run a command with the floating-point path pinned, aiming at the same numbers for a seed on any x86-64 CPU
+# (reached on one machine; across machines not always, see the README):
 #   bash scripts/pinned.sh .venv/bin/papermill nbs/20_cmnist.ipynb runs/x.ipynb -p smoke False
 # Pinned (x86-64 only; elsewhere the command runs as is):
 #   torch's CPU kernels at AVX2 (ATEN_CPU_CAPABILITY), oneDNN's convolutions at AVX2 (ONEDNN_MAX_CPU_ISA), MKL's
