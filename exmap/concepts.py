@@ -279,6 +279,7 @@ def concept_patches(model: nn.Module,
         out[c] = dict(index=top, relevance=total[top], box=box.reshape(-1, 4))
     return out
 
+# %% ../nbs/04b_concepts.ipynb #6e3782ba
 def plot_concept_patches(model: nn.Module,
                          x: torch.Tensor,     # images (N, C, H, W) to search
                          channels,            # channel index or indices of `layer`

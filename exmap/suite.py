@@ -65,9 +65,31 @@ def suite_info(name: str, # a key of `SUITE`
     cfg = SUITE[check_choice(name, SUITE, "suite benchmark")]
     return GroupInfo(["y", cfg["field"]], [SUITE_KINDS[cfg["kind"]]["classes"], cfg["values"]])
 
-# %% ../nbs/13_suite.ipynb #8678f840
+# %% ../nbs/13_suite.ipynb #bd1ecc52
 _GLYPHS3 = np.array([[[0, 1, 0], [1, 1, 1], [0, 1, 0]], [[1, 0, 1], [0, 1, 0], [1, 0, 1]]], bool)  # plus, x
 
+def _spread_layer(kind: str, attr, shape, rng) -> tuple[np.ndarray, np.ndarray]:
+    "Background layer (N, H, W) and shortcut pixels of the kinds noise, shade and glyph (see `draw_shortcut`)."
+    n, h, w = shape
+    layer, shortcut = np.zeros(shape, np.float32), np.zeros(shape, bool)
+    if kind == "noise":
+        fine = rng.random((n, h, w), dtype=np.float32)
+        blocks = rng.random((n, -(-h // 4), -(-w // 4)), dtype=np.float32)
+        coarse = blocks.repeat(4, axis=1).repeat(4, axis=2)[:, :h, :w]
+        layer = 0.5 * np.where(attr[:, None, None] == 0, fine, coarse)
+        shortcut[:] = True
+    elif kind == "shade":
+        level = np.where(attr == 0, 0.05, 0.25) + 0.15 * rng.random(n)
+        layer[:] = level.astype(np.float32)[:, None, None]
+        shortcut[:] = True
+    else:  # glyph
+        r, c = rng.integers(0, h - 2, n), rng.integers(0, w - 2, n)
+        di, dj = np.mgrid[:3, :3]
+        shortcut[np.arange(n)[:, None, None], r[:, None, None] + di, c[:, None, None] + dj] = _GLYPHS3[attr]
+        layer[shortcut] = 1.0
+    return layer, shortcut
+
+# %% ../nbs/13_suite.ipynb #8678f840
 def draw_shortcut(imgs,          # (N, H, W) uint8 grey digits, H and W at least 12
                   attr,          # (N,) attribute value of each image (an index into the kind's values)
                   kind: str,     # a key of `SUITE_KINDS`
@@ -105,21 +127,8 @@ def draw_shortcut(imgs,          # (N, H, W) uint8 grey digits, H and W at least
             rows = (i + pi) % 4 < 2
             layer = np.where(attr[:, None, None] == 0, 0.3 * rows, 0.6 * (rows & ((j + pj) % 4 < 2))).astype(np.float32)
             shortcut[:] = True
-        elif kind == "noise":
-            fine = rng.random((n, h, w), dtype=np.float32)
-            blocks = rng.random((n, -(-h // 4), -(-w // 4)), dtype=np.float32)
-            coarse = blocks.repeat(4, axis=1).repeat(4, axis=2)[:, :h, :w]
-            layer = 0.5 * np.where(attr[:, None, None] == 0, fine, coarse)
-            shortcut[:] = True
-        elif kind == "shade":
-            level = np.where(attr == 0, 0.05, 0.25) + 0.15 * rng.random(n)
-            layer[:] = level.astype(np.float32)[:, None, None]
-            shortcut[:] = True
-        elif kind == "glyph":
-            r, c = rng.integers(0, h - 2, n), rng.integers(0, w - 2, n)
-            di, dj = np.mgrid[:3, :3]
-            shortcut[np.arange(n)[:, None, None], r[:, None, None] + di, c[:, None, None] + dj] = _GLYPHS3[attr]
-            layer[shortcut] = 1.0
+        elif kind in ("noise", "shade", "glyph"):
+            layer, shortcut = _spread_layer(kind, attr, (n, h, w), rng)
         else:  # object
             corner = rng.integers(0, 4, n)
             r, c = np.where(corner < 2, 1, h - 6), np.where(corner % 2 == 0, 1, w - 6)
