@@ -242,8 +242,8 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
                  small_groups: str = "keep",
                  standardize: bool = True,
                  random_state=0,            # int, RandomState or None (`check_random_state`)
-                 balance: str = "subsample", # "subsample" each group to a common size (DFR's); "weight" by 1 / its
-                                             # size; "auto": whichever scores higher on the tuning halves
+                 balance: str = "weight",   # "weight" each sample by 1 / its group's size; "subsample" each group
+                                             # to a common size (DFR's); "auto": the higher on the tuning halves
                  pool: str = "evidence",    # "evidence": pool same-class groups first (`merge_by_evidence`); "none"
                 ):
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
