@@ -216,9 +216,15 @@ def infer_training_groups(name: str,               # "exmap", "exmap_local", "ge
     if name.startswith("exmap"):
         from exmap.lrp import compute_heatmaps, prepare_heatmaps
         explainer = composite or EXMAP_DEFAULTS["explainer"]
-        if heatmaps is None: heatmaps = compute_heatmaps(model, train.x, explainer, device=device, progress=progress)[0]
+        rep = (params or {}).get("representation", EXMAP_DEFAULTS["representation"]) if name == "exmap" else "pixel"
+        if heatmaps is None and rep != "concept":
+            heatmaps = compute_heatmaps(model, train.x, explainer, device=device, progress=progress)[0]
         check_same_length(heatmaps=heatmaps, train=y)
         if name == "exmap":  # the pipeline, prepared with its settings, checked against the model's logits
+            if rep != "pixel":  # relevance per channel of the layer before global pooling (exmap.concepts)
+                from exmap.concepts import concept_relevance
+                inputs["concepts"] = concept_relevance(model, train.x, composite=explainer, device=device,
+                                                       progress=progress)[0]
             inputs.update(heatmaps=heatmaps, logits=predict(model, train.x, device=device))
             params = dict(size=heatmap_size, channels=channels, explainer=explainer) | (params or {})
         else: inputs["heatmaps"] = prepare_heatmaps(heatmaps, size=heatmap_size, channels=channels)
