@@ -2,7 +2,7 @@
 minority evidence and checked as the pipeline does, against each input alone (test WGA, label-free proxy, minority
 recall, groups). Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_consensus.py color_95:2 patch_95:0
 Writes results/probes/consensus.json. Needs the suite's cached ERM models and heatmaps (make suite)."""
-import sys, time, json
+import sys, json
 import numpy as np, torch
 from exmap.suite import suite_dataset, suite_settings
 from exmap.experiment import cached_erm, cached_heatmaps, erm_settings, method_result, project_root
@@ -17,19 +17,20 @@ out = {}
 for arg in sys.argv[1:]:
     name, seed = arg.split(":"); seed = int(seed)
     ds_set = suite_settings(name, seed=seed, **sizes); ds = suite_dataset(name, seed=seed, **sizes)
-    erm, _ = cached_erm(ds["train"], ds["val"], ds_set, model="cnn", epochs=3, seed=seed, cache_dir=root/"cache", progress=False)
+    erm, _ = cached_erm(ds["train"], ds["val"], ds_set, model="cnn", epochs=3, seed=seed, cache_dir=root/"cache",
+                        progress=False)
     v, t = ds["val"], ds["test"]; info = ds["train"].info; counts = ds["train"].group_counts()
     H = cached_heatmaps(erm, v.x, dict(erm=erm_settings(ds_set, "cnn", epochs=3, seed=seed), split="val"),
                         EXMAP_DEFAULTS["explainer"], root/"cache", name=f"suite_{name}", progress=False)
     R = concept_relevance(erm, v.x, composite="exmap", progress=False)[0]
     Fv, Ft, L = extract_features(erm, v.x), extract_features(erm, t.x), predict(erm, v.x)
     yv = v.y.numpy(); p_true, right = erm_outcome(L, yv)
-    res = {}
-    cl = {}
+    res, cl = {}, {}
     for rep in ("pixel", "concept"):
         g, d = exmap_groups(H, yv, L, concepts=R, representation=rep, random_state=seed)
         cl[rep] = d["clusters"]; res[rep] = g
-    inter = make_pseudo_groups(yv, np.unique(np.c_[cl["pixel"], cl["concept"]], axis=0, return_inverse=True)[1].ravel())
+    pairs = np.unique(np.c_[cl["pixel"], cl["concept"]], axis=0, return_inverse=True)[1].ravel()
+    inter = make_pseudo_groups(yv, pairs)  # every (pixel cluster, concept cluster) pair of a class: a split of both
     z, thr = minority_evidence(yv, inter, right)
     merged = merge_by_evidence(yv, inter, z, thr, right)
     found = minority_found(yv, merged, right)[0]
@@ -43,4 +44,4 @@ for arg in sys.argv[1:]:
         row[k] = (round(wga, 1), round(pr, 1), round(q["minority_recall"], 2), len(np.unique(g)))
     print(name, seed, row, "n_inter", len(np.unique(inter)), flush=True)
     out[arg] = row
-json.dump(out, open(project_root()/"results/probes/consensus.json", "w"), indent=1)
+json.dump(out, open(root/"results/probes/consensus.json", "w"), indent=1)

@@ -1,6 +1,6 @@
 """DFR(balance="auto"): the choice between subsampling and weighting uses its own random numbers, so a fit that picks
-subsampling is the `balance="subsample"` fit exactly; it picks weighting where sliver groups would shrink every subsample to a few
-dozen samples; bad input."""
+subsampling is the `balance="subsample"` fit exactly; it picks weighting where sliver groups would shrink every
+subsample to a few dozen samples; bad input."""
 import numpy as np
 import pytest
 from exmap.dfr import DFR
@@ -23,10 +23,10 @@ def test_auto_that_subsamples_is_the_subsample_fit(data, pool, monkeypatch):
     (X, y, g), _ = data
     monkeypatch.setattr(DFR, "_choose_balance", lambda self, *a: ("subsample", {"subsample": 1.0, "weight": 0.0}))
     auto = DFR(balance="auto", pool=pool, random_state=3).fit(X, y, g)
-    default = DFR(balance="subsample", pool=pool, random_state=3).fit(X, y, g)
-    assert auto.balance_ == "subsample" and auto.C_ == default.C_
-    np.testing.assert_allclose(auto.coef_, default.coef_, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(auto.intercept_, default.intercept_, rtol=0, atol=1e-12)
+    sub = DFR(balance="subsample", pool=pool, random_state=3).fit(X, y, g)
+    assert auto.balance_ == "subsample" and auto.C_ == sub.C_
+    np.testing.assert_allclose(auto.coef_, sub.coef_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(auto.intercept_, sub.intercept_, rtol=0, atol=1e-12)
 
 
 def test_auto_weights_when_a_sliver_starves_subsampling(data):
