@@ -17,8 +17,8 @@ from .dfr import DFR
 from .dfr import minority_evidence, minority_found, merge_by_evidence
 
 # %% auto #0
-__all__ = ['REPRESENTATIONS', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'exmap_matrix', 'erm_outcome', 'exmap_groups',
-           'exmap_pseudo_groups']
+__all__ = ['REPRESENTATIONS', 'AUTO_CANDIDATES', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'choose_grouping', 'exmap_matrix',
+           'erm_outcome', 'exmap_groups', 'exmap_pseudo_groups']
 
 # %% ../nbs/06b_pipeline.ipynb #15955bed
 def proxy_worst_accuracy(features,          # penultimate features of the validation set (N, D)
@@ -55,11 +55,52 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
         out.append(100 * min(accs))
     return np.array(out)
 
+# %% ../nbs/06b_pipeline.ipynb #9f90b193
+def choose_grouping(features,           # penultimate features of the validation set (N, D)
+                    y,                  # class labels (N,)
+                    groupings: dict,    # name -> pseudo-groups (N,); the first is the default, kept on a tie
+                    *,
+                    n_splits: int = 5,  # random validation halves, the same for every candidate
+                    C: float = 0.1,     # inverse L1 strength of the heads
+                    min_group_size: int = 6, # DFR's tiny-group rule; also the smallest group scored
+                    random_state=0,
+                   ) -> tuple[str, dict]:
+    "The grouping whose DFR heads have the best worst accuracy over all candidates' groups (see above), and a record."
+    X = to_numpy(features).reshape(len(features), -1); y = to_numpy(y).ravel()
+    if not isinstance(groupings, dict) or not groupings:
+        raise ValueError("groupings must be a non-empty dict: name -> pseudo-groups (N,).")
+    G = {str(k): to_numpy(g).ravel() for k, g in groupings.items()}
+    check_same_length(features=X, y=y, **G)
+    if int(n_splits) < 2: raise ValueError(f"n_splits={n_splits!r}; the rule needs at least 2 halves.")
+    names, default = list(G), next(iter(G))
+    rng = np.random.default_rng(random_state if isinstance(random_state, (int, np.integer)) else None)
+    scores = {k: [] for k in names}
+    for s in range(int(n_splits)):
+        perm = rng.permutation(len(y)); a, b = perm[:len(y) // 2], perm[len(y) // 2:]
+        judges = [y[b], *(g[b] for g in G.values())]
+        for k, g in G.items():
+            head = DFR(C_grid=(C,), min_group_size=min_group_size, random_state=s, pool="none").fit(X[a], y[a], g[a])
+            right = head.predict(X[b]) == y[b]
+            scores[k].append(100 * min(right[j == v].mean() for j in judges for v in np.unique(j)
+                                       if (j == v).sum() >= min_group_size))
+    S = {k: np.array(v) for k, v in scores.items()}
+    diff = {k: float((S[k] - S[default]).mean()) for k in names}
+    two_se = {k: float(2 * (S[k] - S[default]).std(ddof=1) / np.sqrt(len(S[k]))) for k in names}
+    better = [k for k in names if k != default and diff[k] > two_se[k]]
+    chosen = max(better, key=lambda k: diff[k]) if better else default
+    return chosen, dict(default=default, chosen=chosen, scores={k: float(S[k].mean()) for k in names},
+                        split_scores={k: S[k].round(2).tolist() for k in names}, diff_vs_default=diff, two_se=two_se,
+                        rule="the default unless another's mean beats it by more than 2 standard errors of the "
+                             "paired split differences; then the highest mean")
+
+
 # %% ../nbs/06b_pipeline.ipynb #32d2baf2
-REPRESENTATIONS = ("pixel", "concept", "both")  # what ExMap clusters (`exmap_matrix`)
+REPRESENTATIONS = ("auto", "pixel", "concept", "both")  # what ExMap clusters (`exmap_matrix`); "auto": below
+AUTO_CANDIDATES = ("pixel", "concept")  # what "auto" compares, the default first (kept on a tie)
 
 EXMAP_DEFAULTS = dict(  # how each was chosen: nbs/28_defaults_study.ipynb
-    representation="pixel",  # "pixel" heatmaps, "concept" relevance per channel, "both": nbs/30_concepts_suite
+    representation="auto",  # "pixel" heatmaps, "concept" relevance per channel, "both"; "auto": pixel or
+                           # concept by `choose_grouping` (nbs/30_concepts_suite)
     explainer="exmap",  # heatmaps (exmap.lrp.COMPOSITE_NAMES): zennit's EpsilonPlus
     size=14, channels=True, sign="abs", norm="max",  # exmap.lrp.prepare_heatmaps: pooled, |relevance|, max-scaled
     mode="global", knn_rule="authors", k_max=10, min_group_size=0,  # exmap.cluster.ExMapClusterer
@@ -87,6 +128,9 @@ def exmap_matrix(heatmaps=None,   # heatmaps (N, C, H, W), prepared here; or pre
                 ) -> np.ndarray:
     "The matrix (N, D) that ExMap clusters for the settings' `representation`."
     cfg = _check_settings(settings); rep = cfg["representation"]
+    if rep == "auto":
+        raise ValueError("representation='auto' chooses between two groupings, not one matrix: call exmap_groups, or "
+                         "pass representation='pixel', 'concept' or 'both'.")
     given = dict(heatmaps=heatmaps, concepts=concepts)
     need = dict(pixel=["heatmaps"], concept=["concepts"], both=["heatmaps", "concepts"])[rep]
     missing = [k for k in need if given[k] is None]
@@ -124,7 +168,7 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                  *,
                  concepts=None,       # relevance per channel (N, D) (`exmap.concepts`): `representation` concept, both
                  fallback: bool = True, # fall back to class balance when no pseudo-group holds a minority
-                 features=None,       # penultimate features (N, D), only for `diagnose`
+                 features=None,       # penultimate features (N, D): for `representation="auto"` and `diagnose`
                  diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
                  n_splits: int = 5,   # halves of `proxy_worst_accuracy`
                  random_state=0,
@@ -137,6 +181,9 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
     if logits is None and (fallback or cfg["merge"] == "evidence"):
         raise ValueError("exmap_groups needs the ERM model's logits on the same images (logits=...) for its check "
                          "and its pooling; or pass fallback=False, merge='none' to cluster only.")
+    if cfg["representation"] == "auto":
+        return _auto_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, features=features,
+                            diagnose=diagnose, n_splits=n_splits, random_state=random_state, settings=settings)
     P = exmap_matrix(heatmaps, concepts, **settings)
     cl = ExMapClusterer(mode=cfg["mode"], knn_rule=cfg["knn_rule"], k_max=cfg["k_max"],
                         min_group_size=cfg["min_group_size"], random_state=random_state).fit(P, y)
@@ -164,6 +211,28 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                                         "more than on the rest of its class")
         return np.unique(y, return_inverse=True)[1].astype(np.int64), diag
     return pseudo, diag
+def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose, n_splits, random_state, settings):
+    "`representation='auto'`: ExMap on each of `AUTO_CANDIDATES`, then `choose_grouping` between their groups."
+    missing = [k for k, v in dict(heatmaps=heatmaps, concepts=concepts, features=features).items() if v is None]
+    if missing:
+        raise ValueError(f"representation='auto' (the default) compares pixel heatmaps with concept relevance and "
+                         f"needs {', '.join(k + '=...' for k in missing)} (heatmaps: exmap.lrp.compute_heatmaps, "
+                         "concepts: exmap.concepts.concept_relevance, features: exmap.train.extract_features); "
+                         "exmap_pseudo_groups computes them from the model. Or pass representation='pixel'.")
+    runs = {rep: exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, features=features,
+                              diagnose=diagnose, n_splits=n_splits, random_state=random_state,
+                              **{**settings, "representation": rep}) for rep in AUTO_CANDIDATES}
+    if all(d["fallback"] for _, d in runs.values()):  # nothing found by either input: class balance
+        chosen, record = AUTO_CANDIDATES[0], dict(default=AUTO_CANDIDATES[0], chosen=AUTO_CANDIDATES[0],
+                                                  rule="no input found a minority: class balance, nothing compared")
+    else:
+        chosen, record = choose_grouping(features, y, {rep: g for rep, (g, _) in runs.items()},
+                                         n_splits=n_splits, random_state=random_state)
+    groups, diag = runs[chosen]
+    diag = dict(diag, settings={**diag["settings"], "representation": "auto"}, auto=record,
+                fallback_per_input={rep: d["fallback"] for rep, (_, d) in runs.items()})
+    return groups, diag
+
 
 # %% ../nbs/06b_pipeline.ipynb #ae7fe7f0
 def exmap_pseudo_groups(model,              # the trained (ERM) model; its last layer an nn.Linear named `fc`
@@ -173,7 +242,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                         fallback: bool = True, # fall back to class balance when no pseudo-group holds a minority
                         heatmaps=None,      # precomputed heatmaps of `x` by `explainer` (N, C, H, W); None: computed
                         concepts=None,      # precomputed `concept_relevance(model, x)` (N, D); None: computed
-                        features=None,      # precomputed penultimate features (N, D); None: computed for `diagnose`
+                        features=None,      # precomputed penultimate features (N, D); None: computed when needed
                         logits=None,        # precomputed ERM logits of `x` (N, n_classes); None: computed
                         diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
                         n_splits: int = 5,  # halves of `proxy_worst_accuracy`
@@ -191,6 +260,6 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
         concepts = concept_relevance(model, x, composite=cfg["explainer"], device=device, progress=progress)[0]
     if logits is None and (fallback or cfg["merge"] == "evidence" or diagnose):
         logits = predict(model, x, device=device)
-    if diagnose and features is None: features = extract_features(model, x, device=device)
+    if (diagnose or rep == "auto") and features is None: features = extract_features(model, x, device=device)
     return exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, features=features, diagnose=diagnose,
                         n_splits=n_splits, random_state=random_state, **settings)

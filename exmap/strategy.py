@@ -178,8 +178,8 @@ def infer_groups(name: str,       # a key of `GROUP_INFERENCE`
                  y,               # class labels (N,)
                  heatmaps=None,   # heatmaps: raw (N, C, H, W) or prepared (N, D) for "exmap"; prepared for the others
                  logits=None,     # the ERM model's logits (N, n_classes), for "exmap" (its check and pooling)
-                 concepts=None,   # concept relevance (N, D), for "exmap" with representation "concept" or "both"
-                 features=None,   # features (N, D), for "george"
+                 concepts=None,   # concept relevance (N, D), for "exmap" unless representation="pixel"
+                 features=None,   # features (N, D), for "george" and for "exmap" with representation "auto"
                  groups=None,     # true groups (N,), for "true"
                  like=None,       # pseudo-groups whose sizes "random" copies
                  random_state=0,
@@ -225,6 +225,7 @@ def infer_training_groups(name: str,               # "exmap", "exmap_local", "ge
                 from exmap.concepts import concept_relevance
                 inputs["concepts"] = concept_relevance(model, train.x, composite=explainer, device=device,
                                                        progress=progress)[0]
+            if rep == "auto": inputs["features"] = extract_features(model, train.x, device=device)  # to compare
             inputs.update(heatmaps=heatmaps, logits=predict(model, train.x, device=device))
             params = dict(size=heatmap_size, channels=channels, explainer=explainer) | (params or {})
         else: inputs["heatmaps"] = prepare_heatmaps(heatmaps, size=heatmap_size, channels=channels)

@@ -68,7 +68,7 @@ def test_concept_is_the_prepared_matrix(toy):
     "Computed inside the pipeline or prepared by hand and passed as a 2-D matrix: the same groups."
     m, x, y, g, R, L = toy
     a, _ = exmap_pseudo_groups(m, x, y, representation="concept", progress=False)
-    b, db = exmap_groups(prepare_concepts(R, "l1"), y, L)
+    b, db = exmap_groups(prepare_concepts(R, "l1"), y, L, representation="pixel")
     c, _ = exmap_groups(None, y, L, concepts=R, representation="concept")
     np.testing.assert_array_equal(a, b); np.testing.assert_array_equal(a, c)
     assert db["representation"] == "pixel"  # a prepared matrix is taken as given, whatever it holds
@@ -81,7 +81,7 @@ def test_bad_representation_names_the_choices(toy, bad):
     with pytest.raises(ValueError, match="representation") as e:
         exmap_pseudo_groups(None, x, y, representation=bad)
     assert all(r in str(e.value) for r in REPRESENTATIONS)
-    with pytest.raises(ValueError, match="Known: both, concept, pixel"):
+    with pytest.raises(ValueError, match="Known: auto, both, concept, pixel"):
         exmap_groups(np.zeros((4, 3)), np.array([0, 0, 1, 1]), np.zeros((4, 2)), representation=bad)
 
 
@@ -98,8 +98,10 @@ def test_missing_input_is_named(toy):
 def test_diagnostics_record_the_representation(toy, rep):
     m, x, y, g, R, L = toy
     H = np.random.default_rng(0).random((len(y), 3, 16, 16)).astype(np.float32)
-    groups, d = exmap_groups(H, y, L, concepts=R, representation=rep, fallback=False)
-    assert d["representation"] == rep == d["settings"]["representation"]
+    F = np.random.default_rng(1).normal(size=(len(y), 8)) + y.numpy()[:, None]
+    groups, d = exmap_groups(H, y, L, concepts=R, features=F, representation=rep, fallback=False)
+    assert d["settings"]["representation"] == rep
+    assert d["representation"] == (d["auto"]["chosen"] if rep == "auto" else rep)
     assert len(groups) == len(y)
 
 
@@ -107,7 +109,7 @@ def test_both_scales_each_part_to_unit_mean_norm(toy):
     R = toy[4]
     H = np.random.default_rng(0).random((len(R), 3, 16, 16)) * 50
     P = exmap_matrix(H, R, representation="both")
-    d_pix = exmap_matrix(H).shape[1]
+    d_pix = exmap_matrix(H, representation="pixel").shape[1]
     assert P.shape == (len(R), d_pix + R.shape[1])
     norms = [np.linalg.norm(P[:, :d_pix], axis=1).mean(), np.linalg.norm(P[:, d_pix:], axis=1).mean()]
     np.testing.assert_allclose(norms, [1, 1], rtol=1e-5)
@@ -122,8 +124,25 @@ def test_pixel_default_and_every_door_agree(toy):
     a, da = exmap_groups(H, y, L, representation="pixel")
     b, _ = exmap_pseudo_groups(m, x, y, heatmaps=H, logits=L, representation="pixel", progress=False)
     np.testing.assert_array_equal(a, b)
-    if EXMAP_DEFAULTS["representation"] == "pixel":
-        np.testing.assert_array_equal(infer_groups("exmap", y, heatmaps=H, logits=L), make_pseudo_groups(y, a))
+    np.testing.assert_array_equal(infer_groups("exmap", y, heatmaps=H, logits=L, params=dict(representation="pixel")),
+                                  make_pseudo_groups(y, a))
+
+
+def test_auto_default_every_door_agrees(toy):
+    "The default ('auto') through the model, the arrays and infer_groups: the same groups and the same choice."
+    m, x, y, g, R, L = toy
+    assert EXMAP_DEFAULTS["representation"] == "auto"
+    from exmap.lrp import compute_heatmaps
+    from exmap.train import extract_features
+    H, F = compute_heatmaps(m, x, EXMAP_DEFAULTS["explainer"], progress=False)[0], extract_features(m, x)
+    a, da = exmap_pseudo_groups(m, x, y, heatmaps=H, concepts=R, logits=L, progress=False)
+    b, db = exmap_groups(H, y, L, concepts=R, features=F)
+    np.testing.assert_array_equal(a, b)
+    assert da["auto"]["chosen"] == db["auto"]["chosen"] == da["representation"]
+    assert da["settings"]["representation"] == "auto" and set(da["fallback_per_input"]) == {"pixel", "concept"}
+    np.testing.assert_array_equal(infer_groups("exmap", y, heatmaps=H, logits=L, concepts=R, features=F),
+                                  make_pseudo_groups(y, a))
+    with pytest.raises(ValueError, match="needs concepts=..., features=..."): exmap_groups(H, y, L)
 
 
 def test_infer_groups_takes_concepts():
