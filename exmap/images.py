@@ -46,7 +46,8 @@ def image_transform(train: bool = False,      # True: random resized crop + flip
 
 # %% ../nbs/17_images.ipynb #1396c66c
 class LazyImages(torch.utils.data.Dataset):
-    "Images of an `ImageGroupDataset` decoded on demand: `len`, `shape`, `[i]`, `[slice]`, `[indices]` (stacked)."
+    """Images of an `ImageGroupDataset` decoded on demand: `len`, `shape`, `ndim`, `[i]`, `[slice]`, `[indices]`
+    (stacked), and `min()`/`max()`: the bounds of the transform, which LRP's input rule needs."""
     def __init__(self, ds, kind: str = "image"): # kind: "image" (evaluation transform) or "mask"
         self.ds, self.kind = ds, kind
     def __len__(self): return len(self.ds)
@@ -54,6 +55,12 @@ class LazyImages(torch.utils.data.Dataset):
     def shape(self):
         s = self.ds.image_size
         return (len(self.ds), 3, s, s) if self.kind == "image" else (len(self.ds), s, s)
+    @property
+    def ndim(self): return len(self.shape)
+    def min(self): # the transform's bounds, not a scan: [0, 1] pixels after ImageNet normalisation (masks: 0 and 1)
+        return torch.tensor(min((0 - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD)) if self.kind == "image" else 0.)
+    def max(self):
+        return torch.tensor(max((1 - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD)) if self.kind == "image" else 1.)
     def _one(self, i): return self.ds.load_image(i, train=False) if self.kind == "image" else self.ds.load_mask(i)
     def __getitem__(self, idx):
         if isinstance(idx, (int, np.integer)) or (isinstance(idx, torch.Tensor) and idx.ndim == 0):

@@ -100,6 +100,16 @@ def test_pipeline_end_to_end_resnet50_cpu(tree, tmp_path):
     pseudo = ExMapClusterer(random_state=0).fit_predict(prepare_heatmaps(np.asarray(res["heatmaps"])), y_val)
     assert len(np.unique(pseudo)) >= 2
     assert all(len(np.unique(y_val[pseudo == p])) == 1 for p in np.unique(pseudo)), "a pseudo-group spans two classes"
+    # the one-call path on file-backed images (`ImageGroupDataset.x`), as 26_natural calls it: the default
+    # representation='auto' computes concept relevance from the lazy images, equal to the in-memory one
+    from exmap.concepts import concept_relevance
+    from exmap.pipeline import exmap_pseudo_groups
+    R_lazy = concept_relevance(model, ds["val"].x, batch_size=5, progress=False)[0]
+    R_mem = concept_relevance(model, xv, batch_size=12, progress=False)[0]
+    np.testing.assert_allclose(R_lazy, R_mem, rtol=2e-3, atol=1e-4 * np.abs(R_mem).max())
+    auto, diag = exmap_pseudo_groups(model, ds["val"].x, y_val, heatmaps=np.asarray(res["heatmaps"]),
+                                     logits=np.asarray(res["logits"]), size=8, random_state=0, progress=False)
+    assert len(auto) == len(y_val) and diag["settings"]["representation"] == "auto"
     dfr = DFR(random_state=0).fit(np.asarray(res["features"]), y_val, pseudo)
     pred = dfr.predict(extract_features(model, ds["test"].x, batch_size=8))
     yt, gt = ds["test"].y.numpy(), ds["test"].g
