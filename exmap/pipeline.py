@@ -17,8 +17,8 @@ from .dfr import DFR
 from .dfr import minority_evidence, minority_found, merge_by_evidence
 
 # %% auto #0
-__all__ = ['REPRESENTATIONS', 'AUTO_CANDIDATES', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'choose_grouping', 'exmap_matrix',
-           'erm_outcome', 'exmap_groups', 'exmap_pseudo_groups']
+__all__ = ['JUDGES', 'REPRESENTATIONS', 'AUTO_CANDIDATES', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'choose_grouping',
+           'exmap_matrix', 'erm_outcome', 'exmap_groups', 'exmap_pseudo_groups']
 
 # %% ../nbs/06b_pipeline.ipynb #15955bed
 def proxy_worst_accuracy(features,          # penultimate features of the validation set (N, D)
@@ -56,6 +56,8 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
     return np.array(out)
 
 # %% ../nbs/06b_pipeline.ipynb #9f90b193
+JUDGES = ("all", "own", "others", "classes")  # what `choose_grouping` scores each head on, besides the classes
+
 def choose_grouping(features,           # penultimate features of the validation set (N, D)
                     y,                  # class labels (N,)
                     groupings: dict,    # name -> pseudo-groups (N,); the first is the default, kept on a tie
@@ -63,9 +65,13 @@ def choose_grouping(features,           # penultimate features of the validation
                     n_splits: int = 5,  # random validation halves, the same for every candidate
                     C: float = 0.1,     # inverse L1 strength of the heads
                     min_group_size: int = 6, # DFR's tiny-group rule; also the smallest group scored
+                    judges: str = "all", # groups a head is scored on, besides the classes: "all" candidates',
+                                        # its "own", the "others'", or none ("classes"); see below
+                    own_veto: bool = True, # refuse a candidate whose head fails its own groups more (see below)
                     random_state=0,
                    ) -> tuple[str, dict]:
     "The grouping whose DFR heads have the best worst accuracy over all candidates' groups (see above), and a record."
+    check_choice(judges, JUDGES, "judges")
     X = to_numpy(features).reshape(len(features), -1); y = to_numpy(y).ravel()
     if not isinstance(groupings, dict) or not groupings:
         raise ValueError("groupings must be a non-empty dict: name -> pseudo-groups (N,).")
@@ -74,23 +80,35 @@ def choose_grouping(features,           # penultimate features of the validation
     if int(n_splits) < 2: raise ValueError(f"n_splits={n_splits!r}; the rule needs at least 2 halves.")
     names, default = list(G), next(iter(G))
     rng = np.random.default_rng(random_state if isinstance(random_state, (int, np.integer)) else None)
-    scores = {k: [] for k in names}
+    scores, own = {k: [] for k in names}, {k: [] for k in names}
     for s in range(int(n_splits)):
         perm = rng.permutation(len(y)); a, b = perm[:len(y) // 2], perm[len(y) // 2:]
-        judges = [y[b], *(g[b] for g in G.values())]
         for k, g in G.items():
             head = DFR(C_grid=(C,), min_group_size=min_group_size, random_state=s, pool="none").fit(X[a], y[a], g[a])
             right = head.predict(X[b]) == y[b]
-            scores[k].append(100 * min(right[j == v].mean() for j in judges for v in np.unique(j)
-                                       if (j == v).sum() >= min_group_size))
-    S = {k: np.array(v) for k, v in scores.items()}
-    diff = {k: float((S[k] - S[default]).mean()) for k in names}
-    two_se = {k: float(2 * (S[k] - S[default]).std(ddof=1) / np.sqrt(len(S[k]))) for k in names}
-    better = [k for k in names if k != default and diff[k] > two_se[k]]
+            judged = dict(all=list(G), own=[k], others=[n for n in G if n != k], classes=[])[judges]
+            on = [y[b], *(G[n][b] for n in judged)]
+            worst = lambda js: 100 * min(right[j == v].mean() for j in js for v in np.unique(j)
+                                         if (j == v).sum() >= min_group_size)
+            scores[k].append(worst(on)); own[k].append(worst([y[b], g[b]]))
+    S, O = {k: np.array(v) for k, v in scores.items()}, {k: np.array(v) for k, v in own.items()}
+    paired = lambda A, k: (float((A[k] - A[default]).mean()),
+                           float(2 * (A[k] - A[default]).std(ddof=1) / np.sqrt(len(A[k]))))
+    diff, two_se = ({k: paired(S, k)[i] for k in names} for i in (0, 1))
+    own_diff, own_two_se = ({k: paired(O, k)[i] for k in names} for i in (0, 1))
+    # the veto compares the minorities two groupings name; a default that is the classes names none
+    splits = any(len(np.unique(G[default][y == c])) > 1 for c in np.unique(y))
+    vetoed = [k for k in names if own_veto and splits and own_diff[k] < -own_two_se[k]]
+    better = [k for k in names if k != default and diff[k] > two_se[k] and k not in vetoed]
     chosen = max(better, key=lambda k: diff[k]) if better else default
-    return chosen, dict(default=default, chosen=chosen, scores={k: float(S[k].mean()) for k in names},
+    return chosen, dict(default=default, chosen=chosen, judges=judges, scores={k: float(S[k].mean()) for k in names},
                         split_scores={k: S[k].round(2).tolist() for k in names}, diff_vs_default=diff, two_se=two_se,
+                        own_scores={k: float(O[k].mean()) for k in names}, own_diff_vs_default=own_diff,
+                        own_two_se=own_two_se, vetoed=vetoed if own_veto and splits else None,
                         rule="the default unless another's mean beats it by more than 2 standard errors of the "
+                             "paired split differences, and its head does not fall behind the default's by more "
+                             "than 2 standard errors on its own groups; then the highest mean" if own_veto else
+                             "the default unless another's mean beats it by more than 2 standard errors of the "
                              "paired split differences; then the highest mean")
 
 

@@ -7,41 +7,16 @@ Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_noharm.py suite:col
 Writes results/probes/noharm.json (runs already there are kept)."""
 import sys, json
 import numpy as np, torch
-from exmap.suite import suite_dataset, suite_settings
-from exmap.experiment import cached_erm, cached_heatmaps, erm_settings, method_result, project_root, experiment_setup
-from exmap.train import extract_features
-from exmap.pipeline import EXMAP_DEFAULTS, exmap_pseudo_groups, choose_grouping
+from exmap.experiment import project_root
+from exmap.pipeline import exmap_pseudo_groups, choose_grouping
+from probe_runs import run
 from exmap.dfr import DFR
 torch.set_num_threads(1)
 root = project_root(); path = root/"results/probes/noharm.json"
 out = json.loads(path.read_text()) if path.exists() else {}
 
-def suite_run(name, seed):
-    bench, _, p = name.partition("@"); p = float(p) if p else None
-    sizes = dict(n_train=5000, n_val=None, n_test=None)
-    ds_set = suite_settings(bench, seed=seed, p=p, **sizes); ds = suite_dataset(bench, seed=seed, p=p, **sizes)
-    erm, _ = cached_erm(ds["train"], ds["val"], ds_set, model="cnn", epochs=3, seed=seed, cache_dir=root/"cache",
-                        progress=False)
-    v, t = ds["val"], ds["test"]
-    H = cached_heatmaps(erm, v.x, dict(erm=erm_settings(ds_set, "cnn", epochs=3, seed=seed), split="val"),
-                        EXMAP_DEFAULTS["explainer"], root/"cache", name=f"suite_{bench}", progress=False)
-    info, counts = ds["train"].info, ds["train"].group_counts()
-    score = lambda d, Ft: method_result(t.y, d.predict(Ft), t.g, info, counts)["test_wga"]
-    return erm, v.x, v.y, H, extract_features(erm, v.x), extract_features(erm, t.x), score
-
-def msmnist_run(seed):
-    s = experiment_setup("msmnist", seed=seed, smoke=False, data=dict(p_train=0.95, val_variant="wam", p_val=None, p_test=0.5,
-                                                                     bg_style="color", noise=0.3),
-                         erm=dict(model="cnn", epochs=5, lr=1e-3, batch_size=128), run_name="msmnist",
-                         cache_dir="cache")
-    score = lambda d, Ft: method_result(s.test.y, d.predict(Ft), s.test.g, s.info, s.train.group_counts())["test_wga"]
-    return s.erm, s.val.x, s.val.y, s.heatmaps("exmap"), s.F_val, s.F_test, score
-
 for arg in sys.argv[1:]:
-    kind, *rest = arg.split(":")
-    if kind == "msmnist": seed = int(rest[0]); run = msmnist_run(seed)
-    else: name, seed = rest[0], int(rest[1]); run = suite_run(name, seed)
-    erm, xv, yv_t, H, Fv, Ft, score = run
+    erm, xv, yv_t, _, H, Fv, Ft, score, seed = run(arg)
     yv = yv_t.numpy() if hasattr(yv_t, "numpy") else np.asarray(yv_t)
     pseudo, diag = exmap_pseudo_groups(erm, xv, yv_t, heatmaps=H, features=Fv, random_state=seed, progress=False)
     chosen, rec = choose_grouping(Fv, yv, {"classes": yv, "exmap": pseudo}, random_state=seed)

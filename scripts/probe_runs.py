@@ -1,0 +1,35 @@
+"""The runs the probes share: a suite benchmark (a weak version with `name@p`) or balanced MultiShortcut-MNIST, with
+the same data, ERM and heatmaps as 23_suite / 33_dfr_balance / 21_msmnist (trained again when not cached)."""
+import numpy as np
+from exmap.suite import suite_dataset, suite_settings
+from exmap.experiment import cached_erm, cached_heatmaps, erm_settings, method_result, project_root, experiment_setup
+from exmap.train import extract_features
+from exmap.pipeline import EXMAP_DEFAULTS
+root = project_root()
+
+def suite_run(name, seed):
+    bench, _, p = name.partition("@"); p = float(p) if p else None
+    sizes = dict(n_train=5000, n_val=None, n_test=None)
+    ds_set = suite_settings(bench, seed=seed, p=p, **sizes); ds = suite_dataset(bench, seed=seed, p=p, **sizes)
+    erm, _ = cached_erm(ds["train"], ds["val"], ds_set, model="cnn", epochs=3, seed=seed, cache_dir=root/"cache",
+                        progress=False)
+    v, t = ds["val"], ds["test"]
+    H = cached_heatmaps(erm, v.x, dict(erm=erm_settings(ds_set, "cnn", epochs=3, seed=seed), split="val"),
+                        EXMAP_DEFAULTS["explainer"], root/"cache", name=f"suite_{bench}", progress=False)
+    info, counts = ds["train"].info, ds["train"].group_counts()
+    score = lambda d, Ft: method_result(t.y, d.predict(Ft), t.g, info, counts)["test_wga"]
+    return erm, v.x, v.y, v.g, H, extract_features(erm, v.x), extract_features(erm, t.x), score
+
+def msmnist_run(seed):
+    s = experiment_setup("msmnist", seed=seed, smoke=False, data=dict(p_train=0.95, val_variant="wam", p_val=None,
+                                                                     p_test=0.5, bg_style="color", noise=0.3),
+                         erm=dict(model="cnn", epochs=5, lr=1e-3, batch_size=128), run_name="msmnist",
+                         cache_dir="cache")
+    score = lambda d, Ft: method_result(s.test.y, d.predict(Ft), s.test.g, s.info, s.train.group_counts())["test_wga"]
+    return s.erm, s.val.x, s.val.y, s.val.g, s.heatmaps("exmap"), s.F_val, s.F_test, score
+
+def run(arg):
+    "'suite:<benchmark>[@p]:<seed>' or 'msmnist:<seed>' -> (erm, xv, yv, gv, heatmaps, F_val, F_test, score, seed)."
+    kind, *rest = arg.split(":")
+    if kind == "msmnist": seed = int(rest[0]); return (*msmnist_run(seed), seed)
+    name, seed = rest[0], int(rest[1]); return (*suite_run(name, seed), seed)
