@@ -87,15 +87,15 @@ def choose_grouping(features,           # penultimate features of the validation
             head = DFR(C_grid=(C,), min_group_size=min_group_size, random_state=s, pool="none").fit(X[a], y[a], g[a])
             right = head.predict(X[b]) == y[b]
             judged = dict(all=list(G), own=[k], others=[n for n in G if n != k], classes=[])[judges]
-            on = [y[b], *(G[n][b] for n in judged)]
             worst = lambda js: 100 * min(right[j == v].mean() for j in js for v in np.unique(j)
                                          if (j == v).sum() >= min_group_size)
-            scores[k].append(worst(on)); own[k].append(worst([y[b], g[b]]))
+            scores[k].append(worst([y[b], *(G[n][b] for n in judged)])); own[k].append(worst([y[b], g[b]]))
     S, O = {k: np.array(v) for k, v in scores.items()}, {k: np.array(v) for k, v in own.items()}
-    paired = lambda A, k: (float((A[k] - A[default]).mean()),
-                           float(2 * (A[k] - A[default]).std(ddof=1) / np.sqrt(len(A[k]))))
-    diff, two_se = ({k: paired(S, k)[i] for k in names} for i in (0, 1))
-    own_diff, own_two_se = ({k: paired(O, k)[i] for k in names} for i in (0, 1))
+    def paired(A):  # mean of the paired split differences against the default, and twice their standard error
+        d = {k: A[k] - A[default] for k in names}
+        return ({k: float(v.mean()) for k, v in d.items()},
+                {k: float(2 * v.std(ddof=1) / np.sqrt(len(v))) for k, v in d.items()})
+    (diff, two_se), (own_diff, own_two_se) = paired(S), paired(O)
     # the veto compares the minorities two groupings name; a default that is the classes names none
     splits = any(len(np.unique(G[default][y == c])) > 1 for c in np.unique(y))
     vetoed = [k for k in names if own_veto and splits and own_diff[k] < -own_two_se[k]]
@@ -106,10 +106,9 @@ def choose_grouping(features,           # penultimate features of the validation
                         own_scores={k: float(O[k].mean()) for k in names}, own_diff_vs_default=own_diff,
                         own_two_se=own_two_se, vetoed=vetoed if own_veto and splits else None,
                         rule="the default unless another's mean beats it by more than 2 standard errors of the "
-                             "paired split differences, and its head does not fall behind the default's by more "
-                             "than 2 standard errors on its own groups; then the highest mean" if own_veto else
-                             "the default unless another's mean beats it by more than 2 standard errors of the "
-                             "paired split differences; then the highest mean")
+                             "paired split differences" + (", and its head does not fall behind the default's by "
+                             "more than 2 standard errors on its own groups" if own_veto else "")
+                             + "; then the highest mean")
 
 
 # %% ../nbs/06b_pipeline.ipynb #32d2baf2
@@ -229,6 +228,8 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                                         "more than on the rest of its class")
         return np.unique(y, return_inverse=True)[1].astype(np.int64), diag
     return pseudo, diag
+
+# %% ../nbs/06b_pipeline.ipynb #a7c3e5d1
 def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose, n_splits, random_state, settings):
     "`representation='auto'`: ExMap on each of `AUTO_CANDIDATES`, then `choose_grouping` between their groups."
     missing = [k for k, v in dict(heatmaps=heatmaps, concepts=concepts, features=features).items() if v is None]
@@ -250,7 +251,6 @@ def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose,
     diag = dict(diag, settings={**diag["settings"], "representation": "auto"}, auto=record,
                 fallback_per_input={rep: d["fallback"] for rep, (_, d) in runs.items()})
     return groups, diag
-
 
 # %% ../nbs/06b_pipeline.ipynb #ae7fe7f0
 def exmap_pseudo_groups(model,              # the trained (ERM) model; its last layer an nn.Linear named `fc`
