@@ -39,6 +39,12 @@ def summary():
         a = np.array(tot[j])
         print(f"judges={j}: mean test WGA of the pick {a[:, 0].mean():.1f}; more than 2 below class balance on "
               f"{int((a[:, 0] - a[:, 1] < -2).sum())} of {len(a)} runs")
+    weak = [k for k in out if "@" in k]   # the weak-shortcut runs (p 0.8 / 0.7): little to find
+    if weak:
+        w = {k: np.array([out[r]["test_wga"][k] for r in weak]) for k in ("classes", "true")}
+        print(f"weak shortcuts ({len(weak)} runs): mean test WGA class balance {w['classes'].mean():.1f}, true groups "
+              f"{w['true'].mean():.1f}; " + "; ".join(
+                  f"{j} {np.mean([out[r]['test_wga'][picks(out[r])[j]] for r in weak]):.1f}" for j in rules))
 
 if sys.argv[1:] == ["--summary"]: summary(); sys.exit()
 for arg in sys.argv[1:]:
