@@ -80,16 +80,17 @@ def choose_grouping(features,           # penultimate features of the validation
     if int(n_splits) < 2: raise ValueError(f"n_splits={n_splits!r}; the rule needs at least 2 halves.")
     names, default = list(G), next(iter(G))
     rng = np.random.default_rng(random_state if isinstance(random_state, (int, np.integer)) else None)
+    judged = {k: dict(all=names, own=[k], others=[n for n in names if n != k], classes=[])[judges] for k in names}
+    def worst(right, js):  # worst accuracy over every group of the labelings js that holds min_group_size samples
+        return 100 * min(right[j == v].mean() for j in js for v in np.unique(j) if (j == v).sum() >= min_group_size)
     scores, own = {k: [] for k in names}, {k: [] for k in names}
     for s in range(int(n_splits)):
         perm = rng.permutation(len(y)); a, b = perm[:len(y) // 2], perm[len(y) // 2:]
         for k, g in G.items():
             head = DFR(C_grid=(C,), min_group_size=min_group_size, random_state=s, pool="none").fit(X[a], y[a], g[a])
             right = head.predict(X[b]) == y[b]
-            judged = dict(all=list(G), own=[k], others=[n for n in G if n != k], classes=[])[judges]
-            worst = lambda js: 100 * min(right[j == v].mean() for j in js for v in np.unique(j)
-                                         if (j == v).sum() >= min_group_size)
-            scores[k].append(worst([y[b], *(G[n][b] for n in judged)])); own[k].append(worst([y[b], g[b]]))
+            scores[k].append(worst(right, [y[b], *(G[n][b] for n in judged[k])]))
+            own[k].append(worst(right, [y[b], g[b]]))
     S, O = {k: np.array(v) for k, v in scores.items()}, {k: np.array(v) for k, v in own.items()}
     def paired(A):  # mean of the paired split differences against the default, and twice their standard error
         d = {k: A[k] - A[default] for k in names}
@@ -97,14 +98,14 @@ def choose_grouping(features,           # penultimate features of the validation
                 {k: float(2 * v.std(ddof=1) / np.sqrt(len(v))) for k, v in d.items()})
     (diff, two_se), (own_diff, own_two_se) = paired(S), paired(O)
     # the veto compares the minorities two groupings name; a default that is the classes names none
-    splits = any(len(np.unique(G[default][y == c])) > 1 for c in np.unique(y))
-    vetoed = [k for k in names if own_veto and splits and own_diff[k] < -own_two_se[k]]
+    veto = own_veto and any(len(np.unique(G[default][y == c])) > 1 for c in np.unique(y))
+    vetoed = [k for k in names if veto and own_diff[k] < -own_two_se[k]]
     better = [k for k in names if k != default and diff[k] > two_se[k] and k not in vetoed]
     chosen = max(better, key=lambda k: diff[k]) if better else default
     return chosen, dict(default=default, chosen=chosen, judges=judges, scores={k: float(S[k].mean()) for k in names},
                         split_scores={k: S[k].round(2).tolist() for k in names}, diff_vs_default=diff, two_se=two_se,
                         own_scores={k: float(O[k].mean()) for k in names}, own_diff_vs_default=own_diff,
-                        own_two_se=own_two_se, vetoed=vetoed if own_veto and splits else None,
+                        own_two_se=own_two_se, vetoed=vetoed if veto else None,
                         rule="the default unless another's mean beats it by more than 2 standard errors of the "
                              "paired split differences" + (", and its head does not fall behind the default's by "
                              "more than 2 standard errors on its own groups" if own_veto else "")

@@ -29,22 +29,20 @@ def picks(r):
 def summary():
     rules = (*JUDGES, "all+veto")
     print(f"{'run':24s} {'class':>6s} {'true':>6s} {'pixel':>6s} {'concept':>7s}  " + " ".join(f"{j:>8s}" for j in rules))
-    tot = {j: [] for j in rules}
+    got = {}   # run -> (test WGA of each rule's pick, of class balance, of true groups)
     for arg, r in out.items():
         w = r["test_wga"]; pk = picks(r)
-        for j in rules: tot[j].append((w[pk[j]], w["classes"]))
+        got[arg] = (np.array([w[pk[j]] for j in rules]), w["classes"], w["true"])
         print(f"{arg:24s} {w['classes']:6.1f} {w['true']:6.1f} {w['pixel']:6.1f} {w['concept']:7.1f}  "
               + " ".join(f"{pk[j]:>8s}" for j in rules))
-    for j in rules:
-        a = np.array(tot[j])
-        print(f"judges={j}: mean test WGA of the pick {a[:, 0].mean():.1f}; more than 2 below class balance on "
-              f"{int((a[:, 0] - a[:, 1] < -2).sum())} of {len(a)} runs")
-    weak = [k for k in out if "@" in k]   # the weak-shortcut runs (p 0.8 / 0.7): little to find
-    if weak:
-        w = {k: np.array([out[r]["test_wga"][k] for r in weak]) for k in ("classes", "true")}
-        print(f"weak shortcuts ({len(weak)} runs): mean test WGA class balance {w['classes'].mean():.1f}, true groups "
-              f"{w['true'].mean():.1f}; " + "; ".join(
-                  f"{j} {np.mean([out[r]['test_wga'][picks(out[r])[j]] for r in weak]):.1f}" for j in rules))
+    P, cls, true = (np.array(v) for v in zip(*got.values()))
+    for i, j in enumerate(rules):
+        print(f"judges={j}: mean test WGA of the pick {P[:, i].mean():.1f}; more than 2 below class balance on "
+              f"{int((P[:, i] - cls < -2).sum())} of {len(P)} runs")
+    weak = np.array(["@" in k for k in got])   # the weak-shortcut runs (p 0.8 / 0.7): little to find
+    if weak.any():
+        print(f"weak shortcuts ({weak.sum()} runs): mean test WGA class balance {cls[weak].mean():.1f}, true groups "
+              f"{true[weak].mean():.1f}; " + "; ".join(f"{j} {P[weak, i].mean():.1f}" for i, j in enumerate(rules)))
 
 if sys.argv[1:] == ["--summary"]: summary(); sys.exit()
 for arg in sys.argv[1:]:
