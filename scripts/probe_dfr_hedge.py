@@ -1,11 +1,15 @@
 """Exploratory (not a default; nothing in the package changes): can DFR hedge against wrong pseudo-groups? For each run,
 the default pipeline's pseudo-groups (`exmap_pseudo_groups`, library defaults, the same data, ERM and heatmaps as
 23_suite / 21_msmnist via `probe_runs.py`) are cached with the validation and test features; then DFR (its defaults)
-is fitted on them as it is, and with two hedges patched into `DFR._sample` / `DFR._tune` for this script only:
+is fitted on them as it is, and with variants patched into `DFR._sample` / `DFR._tune` for this script only:
   shrink<L>: sample weights (1 - L) * class-balance weights + L * pseudo-group weights (L = 0.5, 0.25): a pseudo-group
              counts for less than a true group would;
   crit_class: C chosen by the worst *class* accuracy of the tuning halves instead of the worst pseudo-group accuracy;
-  shrink50_cc: both. Beside them: DFR on class balance and on the true groups (DFR_PUBLISHED, the tables' oracle).
+  shrink50_cc: both;
+  classes_first: every class the same total weight, shared equally by its groups (DFR weighs every group the same,
+             so a class whose groups stay split after pooling outweighs one pooled into a single group; with the
+             same number of groups in every class the weights are DFR's own).
+Beside them: DFR on class balance and on the true groups (DFR_PUBLISHED, the tables' oracle).
 Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_dfr_hedge.py dump suite:texture_95@0.7:1 msmnist:0 ...
        bash scripts/pinned.sh .venv/bin/python scripts/probe_dfr_hedge.py score            (every cached run)
        .venv/bin/python scripts/probe_dfr_hedge.py --summary
@@ -19,7 +23,8 @@ from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); cache = root/"cache/probes/dfr_hedge"; path = root/"results/probes/dfr_hedge.json"
 VARIANTS = {"default": {}, "shrink50": dict(shrink=0.5), "shrink25": dict(shrink=0.25),
-            "shrink50_cc": dict(shrink=0.5, crit="class"), "crit_class": dict(crit="class")}
+            "shrink50_cc": dict(shrink=0.5, crit="class"), "crit_class": dict(crit="class"),
+            "classes_first": dict(classes_first=True)}
 
 def dump(args):
     from probe_runs import run
@@ -40,7 +45,15 @@ def dump(args):
 
 # the two hedges, patched in for this script only (DFR's own code path when a fit has neither)
 _sample0, _fit_head0 = D.DFR._sample, D.DFR._fit_head
+def classes_first_weights(groups, y):
+    "Each class the same total weight, split equally among its groups; DFR's `group_weights` when the counts agree."
+    g = np.unique(groups, return_inverse=True)[1]; c = np.unique(y, return_inverse=True)[1]
+    per_class = np.array([len(np.unique(g[c == k])) for k in range(c.max() + 1)])
+    if len(set(per_class.tolist())) == 1: return D.group_weights(groups)
+    w = 1.0 / (np.bincount(g)[g] * per_class[c]); return w * len(w) / w.sum()
 def _sample(self, groups, rs):
+    if getattr(self, "_classes_first", False) and self.balance_ == "weight":
+        return np.arange(len(groups)), classes_first_weights(groups, self._ycur)
     lam = getattr(self, "_shrink", None)
     if self.balance_ != "weight" or lam is None: return _sample0(self, groups, rs)
     return np.arange(len(groups)), (1 - lam) * D.group_weights(self._ycur) + lam * D.group_weights(groups)
@@ -64,8 +77,8 @@ def _tune(self, Xs, yi, groups, rs):   # DFR._tune, with the class labels kept f
     return scores
 D.DFR._sample, D.DFR._fit_head, D.DFR._tune = _sample, _fit_head, _tune
 
-def hedged(seed, shrink=None, crit="group"):
-    d = DFR(random_state=seed); d._shrink, d._crit = shrink, crit; return d
+def hedged(seed, shrink=None, crit="group", classes_first=False):
+    d = DFR(random_state=seed); d._shrink, d._crit, d._classes_first = shrink, crit, classes_first; return d
 
 def score():
     out = json.loads(path.read_text()) if path.exists() else {}
