@@ -14,7 +14,7 @@ Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_dfr_hedge.py dump s
        bash scripts/pinned.sh .venv/bin/python scripts/probe_dfr_hedge.py score            (every cached run)
        .venv/bin/python scripts/probe_dfr_hedge.py --summary
 Caches cache/probes/dfr_hedge/<run>.npz; writes results/probes/dfr_hedge.json (runs and variants already there kept)."""
-import sys, json, time, inspect
+import sys, json, time
 import numpy as np, torch
 import exmap.dfr as D
 from exmap.dfr import DFR, DFR_PUBLISHED
@@ -34,9 +34,7 @@ def dump(args):
         out = cache/f"{arg.replace(':', '_')}.npz"
         if out.exists(): continue
         t0 = time.time(); erm, xv, yv, gv, H, Fv, Ft, score, seed = run(arg)
-        nl = inspect.getclosurevars(score).nonlocals   # the run's test split, as its scorer holds it
-        if "s" in nl: s = nl["s"]; yt, gt, ng = s.test.y, s.test.g, s.info.n_groups
-        else: yt, gt, ng = nl["t"].y, nl["t"].g, nl["info"].n_groups
+        yt, gt, ng = score.test
         yv = np.asarray(yv); pseudo, diag = exmap_pseudo_groups(erm, xv, yv, heatmaps=H, random_state=seed, progress=False)
         np.savez(out, Fv=np.asarray(Fv), yv=yv, gv=np.asarray(gv), pseudo=pseudo, Ft=np.asarray(Ft), yt=np.asarray(yt),
                  gt=np.asarray(gt), ng=ng, seed=seed, fallback=bool(diag["fallback"]),

@@ -18,6 +18,7 @@ def suite_run(name, seed):
                         EXMAP_DEFAULTS["explainer"], root/"cache", name=f"suite_{bench}", progress=False)
     info, counts = ds["train"].info, ds["train"].group_counts()
     score = lambda d, Ft: method_result(t.y, d.predict(Ft), t.g, info, counts)["test_wga"]
+    score.test = (t.y, t.g, info.n_groups)   # the test split it scores on: labels, groups, number of groups
     return erm, v.x, v.y, v.g, H, extract_features(erm, v.x), extract_features(erm, t.x), score
 
 def msmnist_run(seed):
@@ -26,6 +27,7 @@ def msmnist_run(seed):
                          erm=dict(model="cnn", epochs=5, lr=1e-3, batch_size=128), run_name="msmnist",
                          cache_dir="cache")
     score = lambda d, Ft: method_result(s.test.y, d.predict(Ft), s.test.g, s.info, s.train.group_counts())["test_wga"]
+    score.test = (s.test.y, s.test.g, s.info.n_groups)
     return s.erm, s.val.x, s.val.y, s.val.g, s.heatmaps("exmap"), s.F_val, s.F_test, score
 
 def run(arg):
