@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 from scipy.stats import norm
+import warnings
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
@@ -135,11 +137,20 @@ def l1_heads(C: float,      # inverse L1 strength
              n_classes: int,
              l1_ratio: float = 1.0, # 1: L1 (DFR's), 0: L2
              random_state=None,
+             stats: dict | None = None, # None: liblinear warns per fit; a dict: records "n_iter" (per fit)
+                                        # and "unconverged" (the C of each fit that hit max_iter) silently
+             max_iter: int = 100,       # liblinear's iteration limit per fit (sklearn's default)
             ) -> tuple[np.ndarray, np.ndarray]:
     "Weights (K, D) and intercepts (K,) of a logistic head (K = 1 for two classes, one-vs-rest otherwise; liblinear)."
     def fit(t):
-        lr = LogisticRegression(C=C, l1_ratio=l1_ratio, solver="liblinear", random_state=random_state)
-        lr.fit(X, t, sample_weight=w)
+        lr = LogisticRegression(C=C, l1_ratio=l1_ratio, solver="liblinear", random_state=random_state,
+                                max_iter=max_iter)
+        if stats is None: lr.fit(X, t, sample_weight=w)
+        else:  # the same fit; sklearn's own test for its warning (n_iter_ >= max_iter), counted instead
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning); lr.fit(X, t, sample_weight=w)
+            stats.setdefault("n_iter", []).append(int(np.max(lr.n_iter_)))
+            if stats["n_iter"][-1] >= lr.max_iter: stats.setdefault("unconverged", []).append(float(C))
         return lr.coef_[0], lr.intercept_[0]
     parts = [fit((yi == k).astype(int)) for k in range(n_classes)] if n_classes > 2 else [fit(yi)]
     return np.stack([p[0] for p in parts]), np.array([p[1] for p in parts])
@@ -231,6 +242,15 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
         Averaged intercepts.
     balanced_size_ : int
         Median size of the balanced training samples of the final head (with `balance="weight"`: every sample).
+    n_fits_ : int
+        Logistic fits made by `fit` (pooling, tuning, the final head; one per class beyond two classes).
+    n_unconverged_ : int
+        How many of them stopped at `max_iter` (used as they stopped, as sklearn does); `fit` warns once when any did,
+        instead of once per fit.
+    n_unconverged_final_ : int
+        How many of those belong to the final head.
+    n_iter_ : int
+        The most liblinear iterations any fit of the final head took.
     """
     def __init__(self,
                  C_grid=(1., 0.7, 0.3, 0.1, 0.07, 0.03, 0.01), # inverse L1 strengths to choose from
@@ -245,10 +265,11 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
                  balance: str = "weight",   # "weight" each sample by 1 / its group's size; "subsample" each group
                                              # to a common size (DFR's); "auto": the higher on the tuning halves
                  pool: str = "evidence",    # "evidence": pool same-class groups first (`merge_by_evidence`); "none"
+                 max_iter: int = 100,       # liblinear's iteration limit per logistic fit (sklearn's default)
                 ):
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
         self.min_group_size, self.small_groups, self.standardize = min_group_size, small_groups, standardize
-        self.random_state, self.balance, self.pool = random_state, balance, pool
+        self.random_state, self.balance, self.pool, self.max_iter = random_state, balance, pool, max_iter
 
 # %% ../nbs/06_dfr.ipynb #c732d29a
 @patch
@@ -263,7 +284,8 @@ def _fit_head(self: DFR, C, Xs, yi, groups, rs):
     coefs, intercepts, sizes = [], [], []
     for _ in range(self.n_models if self.balance_ == "subsample" else 1):
         idx, w = self._sample(groups, rs)
-        coef, b = l1_heads(C, Xs[idx], yi[idx], w, len(self.classes_), self.l1_ratio, rs)
+        coef, b = l1_heads(C, Xs[idx], yi[idx], w, len(self.classes_), self.l1_ratio, rs, self._stats,
+                           max_iter=self.max_iter)
         coefs.append(coef); intercepts.append(b); sizes.append(len(idx))
     return np.mean(coefs, 0), np.mean(intercepts, 0), int(np.median(sizes))
 
@@ -295,8 +317,9 @@ def _tune(self: DFR, Xs, yi, groups, rs) -> dict:
         if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, w, b))
     scores, K, G = {}, len(self.classes_), groups.max() + 1
     for C in self.C_grid:
-        accs = [np.nanmin(group_accuracy(yi[b], head_labels(*l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs),
-                                                            Xs[b]), groups[b], G)) for idx, w, b in splits]
+        accs = [np.nanmin(group_accuracy(yi[b], head_labels(*l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs,
+                                                                      self._stats, self.max_iter), Xs[b]), groups[b], G))
+                for idx, w, b in splits]
         scores[C] = float(np.mean(accs)) if accs else -np.inf
     if all(s == -np.inf for s in scores.values()):
         raise ValueError(f"Every tuning split was skipped: no random half of the {len(yi)} samples held every "
@@ -317,7 +340,8 @@ def _choose_balance(self: DFR, Xs, yi, groups, rs) -> tuple[str, dict]:
             for a, b in halves:
                 ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs); idx = a[ia]
                 if len(np.unique(yi[idx])) < K: continue
-                pred = head_labels(*l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs), Xs[b])
+                pred = head_labels(*l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs, self._stats,
+                                                     self.max_iter), Xs[b])
                 accs.append(np.nanmin(group_accuracy(yi[b], pred, groups[b], G)))
             scores.append(float(np.mean(accs)) if accs else -np.inf)
         best[mode] = max(scores)
@@ -348,6 +372,7 @@ def fit(self: DFR, X, y=None, groups=None):
     check_choice(self.pool, ("none", "evidence"), "pool rule")
     if not list(self.C_grid): raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
     rs = check_random_state(self.random_state)
+    self._stats = {}  # every l1_heads fit of this call counts here (see the end)
     self.scaler_ = StandardScaler(with_mean=self.standardize, with_std=self.standardize).fit(X)
     Xs = self.scaler_.transform(X)
     self.balance_, self.balance_scores_ = ("subsample" if self.balance == "auto" else self.balance), {}
@@ -356,7 +381,17 @@ def fit(self: DFR, X, y=None, groups=None):
     if self.balance == "auto": self.balance_, self.balance_scores_ = self._choose_balance(Xs, yi, groups, rs)
     self.tune_scores_ = self._tune(Xs, yi, groups, rs) if len(self.C_grid) > 1 else {}
     self.C_ = float(max(self.tune_scores_, key=self.tune_scores_.get)) if self.tune_scores_ else float(self.C_grid[0])
+    before, fits_before = len(self._stats.get("unconverged", [])), len(self._stats.get("n_iter", []))
     self.coef_, self.intercept_, self.balanced_size_ = self._fit_head(self.C_, Xs, yi, groups, rs)
+    unconverged, n_iter = self._stats.get("unconverged", []), self._stats.get("n_iter", [])
+    self.n_fits_, self.n_unconverged_, self.n_iter_ = len(n_iter), len(unconverged), max(n_iter[fits_before:])
+    self.n_unconverged_final_ = len(unconverged) - before
+    if unconverged:
+        Cs = ", ".join(f"{c:g}" for c in sorted(set(unconverged), reverse=True))
+        warnings.warn(f"DFR: liblinear stopped at max_iter={self.max_iter} in {len(unconverged)} of its "
+                      f"{self.n_fits_} logistic fits (C = {Cs}), {self.n_unconverged_final_} of them in the final "
+                      f"head (C = {self.C_:g}); they are used as they stopped, as sklearn does. A larger max_iter "
+                      "lets them converge.", ConvergenceWarning, stacklevel=2)
     return self
 
 # %% ../nbs/06_dfr.ipynb #0bb15e16
