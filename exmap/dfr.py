@@ -53,11 +53,16 @@ def balanced_indices(groups,                   # group id per sample
 
 # %% ../nbs/06_dfr.ipynb #d79757d5
 def group_weights(groups, # group id per sample (N,)
+                  y=None,  # class labels (N,): every class the same total weight, shared equally by its groups
                  ) -> np.ndarray:
-    "Sample weights 1 / (group size), scaled to mean 1: every group weighs the same."
+    "Sample weights 1 / (group size), scaled to mean 1: every group weighs the same (with `y`: within its class)."
     g = np.unique(to_numpy(groups).ravel(), return_inverse=True)[1]
     if len(g) == 0: raise ValueError("groups is empty: pass one group id per sample (at least one sample).")
     w = 1.0 / np.bincount(g)[g]
+    if y is not None:
+        c = np.unique(to_numpy(y).ravel(), return_inverse=True)[1]; check_same_length(groups=g, y=c)
+        per_class = np.array([len(np.unique(g[c == k])) for k in range(c.max() + 1)])
+        if len(set(per_class.tolist())) > 1: w = w / per_class[c]  # equal counts: the same weights as without y
     return w * len(w) / w.sum()
 
 # %% ../nbs/06_dfr.ipynb #80b142fa
@@ -266,16 +271,20 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
                                              # to a common size (DFR's); "auto": the higher on the tuning halves
                  pool: str = "evidence",    # "evidence": pool same-class groups first (`merge_by_evidence`); "none"
                  max_iter: int = 100,       # liblinear's iteration limit per logistic fit (sklearn's default)
+                 equal_classes: bool = False, # balance="weight": every class the same total weight, shared by its
+                                              # groups (`group_weights(groups, y)`); False: every group the same
                 ):
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
         self.min_group_size, self.small_groups, self.standardize = min_group_size, small_groups, standardize
         self.random_state, self.balance, self.pool, self.max_iter = random_state, balance, pool, max_iter
+        self.equal_classes = equal_classes
 
 # %% ../nbs/06_dfr.ipynb #c732d29a
 @patch
-def _sample(self: DFR, groups, rs):
+def _sample(self: DFR, groups, rs, y=None):
     "Indices and sample weights of one balanced training set drawn from `groups` (dense ids of the samples given)."
-    if self.balance_ == "weight": return np.arange(len(groups)), group_weights(groups)
+    if self.balance_ == "weight":
+        return np.arange(len(groups)), group_weights(groups, y if self.equal_classes else None)
     return balanced_indices(groups, rs, self.min_group_size, self.small_groups), None
 
 @patch
@@ -283,7 +292,7 @@ def _fit_head(self: DFR, C, Xs, yi, groups, rs):
     "One balanced head: the average of `n_models` subsampled heads, or one weighted head."
     coefs, intercepts, sizes = [], [], []
     for _ in range(self.n_models if self.balance_ == "subsample" else 1):
-        idx, w = self._sample(groups, rs)
+        idx, w = self._sample(groups, rs, yi)
         coef, b = l1_heads(C, Xs[idx], yi[idx], w, len(self.classes_), self.l1_ratio, rs, self._stats,
                            max_iter=self.max_iter)
         coefs.append(coef); intercepts.append(b); sizes.append(len(idx))
@@ -313,7 +322,7 @@ def _tune(self: DFR, Xs, yi, groups, rs) -> dict:
     splits = []
     for _ in range(int(self.n_tune_splits)):
         perm = rs.permutation(len(yi)); a, b = perm[:len(yi) // 2], perm[len(yi) // 2:]
-        ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs); idx = a[ia]
+        ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs, yi[a]); idx = a[ia]
         if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, w, b))
     scores, K, G = {}, len(self.classes_), groups.max() + 1
     for C in self.C_grid:
@@ -338,7 +347,7 @@ def _choose_balance(self: DFR, Xs, yi, groups, rs) -> tuple[str, dict]:
         for C in self.C_grid:
             accs = []
             for a, b in halves:
-                ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs); idx = a[ia]
+                ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs, yi[a]); idx = a[ia]
                 if len(np.unique(yi[idx])) < K: continue
                 pred = head_labels(*l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs, self._stats,
                                                      self.max_iter), Xs[b])

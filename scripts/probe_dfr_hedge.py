@@ -49,11 +49,11 @@ def classes_first_weights(groups, y):
     per_class = np.array([len(np.unique(g[c == k])) for k in range(c.max() + 1)])
     if len(set(per_class.tolist())) == 1: return D.group_weights(groups)
     w = 1.0 / (np.bincount(g)[g] * per_class[c]); return w * len(w) / w.sum()
-def _sample(self, groups, rs):
+def _sample(self, groups, rs, y=None):
     if getattr(self, "_classes_first", False) and self.balance_ == "weight":
         return np.arange(len(groups)), classes_first_weights(groups, self._ycur)
     lam = getattr(self, "_shrink", None)
-    if self.balance_ != "weight" or lam is None: return _sample0(self, groups, rs)
+    if self.balance_ != "weight" or lam is None: return _sample0(self, groups, rs, y)
     return np.arange(len(groups)), (1 - lam) * D.group_weights(self._ycur) + lam * D.group_weights(groups)
 def _fit_head(self, C, Xs, yi, groups, rs):
     self._ycur = yi; return _fit_head0(self, C, Xs, yi, groups, rs)

@@ -12,6 +12,7 @@ the largest `minority_z` (classes pooled into one group have none). Outcome colu
 pseudo-groups, with the dissolved classes' groups merged (`dissolved_merged`), and with class balance.
 Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_stability.py suite:texture_95@0.7:1 msmnist:0 ...
        .venv/bin/python scripts/probe_stability.py --summary
+       .venv/bin/python scripts/probe_stability.py --merged-equal   (DFR(equal_classes=True) on the merged groups)
 Writes results/probes/stability.json (runs already there are kept).
 Result (2026-12-07; 27 runs: the 24 weak ones and 3 suite runs, 0.8 subsets, 3 each; `--summary`): a negative one.
 The pseudo-minorities of the 8 weak runs where DFR+ExMap lands more than 2 below class balance are mostly stable
@@ -84,9 +85,22 @@ def summary():
         t = r["test_wga"]
         print(f"{k:28s} {r['rep']:7s} {j:24s} {t['default']:7.1f} {t['dissolved_merged']:7.1f} {t['classes']:6.1f}")
 
+def merged_equal():
+    "The runs with a dissolved class: DFR on the merged groups with and without `equal_classes` (cached features)."
+    from exmap.metrics import accuracy_summary
+    for arg, r in json.loads(path.read_text()).items():
+        if not r["dissolved"]: continue
+        z = np.load(cache/f"{arg.replace(':', '_')}.npz"); yv, seed = z["yv"], int(z["seed"]); g = z["pseudo"].copy()
+        for c in r["dissolved"]: g[yv == int(c)] = g[yv == int(c)].min()
+        wga = {k: accuracy_summary(z["yt"], DFR(random_state=seed, equal_classes=k).fit(z["Fv"], yv, g).predict(z["Ft"]),
+                                   z["gt"], n_groups=int(z["ng"]))["wga"] for k in (False, True)}
+        print(f"{arg:28s} default {r['test_wga']['default']:5.1f}  merged {wga[False]:5.1f}  "
+              f"merged, equal_classes {wga[True]:5.1f}  class balance {r['test_wga']['classes']:5.1f}")
+
 if __name__ == "__main__":
     sys.path.insert(0, str(root/"scripts"))
     if sys.argv[1:] == ["--summary"]: summary(); sys.exit()
+    if sys.argv[1:] == ["--merged-equal"]: merged_equal(); sys.exit()
     frac, reps = 0.8, 3
     res = json.loads(path.read_text()) if path.exists() else {}
     for arg in sys.argv[1:]:
