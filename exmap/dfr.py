@@ -54,6 +54,7 @@ def balanced_indices(groups,                   # group id per sample
 # %% ../nbs/06_dfr.ipynb #d79757d5
 def group_weights(groups, # group id per sample (N,)
                   y=None,  # class labels (N,): every class the same total weight, shared equally by its groups
+                           # (groups within classes, as DFR's pooled groups are)
                  ) -> np.ndarray:
     "Sample weights 1 / (group size), scaled to mean 1: every group weighs the same (with `y`: within its class)."
     g = np.unique(to_numpy(groups).ravel(), return_inverse=True)[1]
