@@ -327,9 +327,9 @@ def _tune(self: DFR, Xs, yi, groups, rs) -> dict:
         if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, w, b))
     scores, K, G = {}, len(self.classes_), groups.max() + 1
     for C in self.C_grid:
-        accs = [np.nanmin(group_accuracy(yi[b], head_labels(*l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs,
-                                                                      self._stats, self.max_iter), Xs[b]), groups[b], G))
-                for idx, w, b in splits]
+        heads = [(l1_heads(C, Xs[idx], yi[idx], w, K, self.l1_ratio, rs, self._stats, self.max_iter), b)
+                 for idx, w, b in splits]
+        accs = [np.nanmin(group_accuracy(yi[b], head_labels(*h, Xs[b]), groups[b], G)) for h, b in heads]
         scores[C] = float(np.mean(accs)) if accs else -np.inf
     if all(s == -np.inf for s in scores.values()):
         raise ValueError(f"Every tuning split was skipped: no random half of the {len(yi)} samples held every "
