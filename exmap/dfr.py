@@ -214,9 +214,10 @@ class LinearHead:
         d = self.decision_function(X)  # first: it checks that the model is fitted
         return self.classes_[(d > 0).astype(int) if d.ndim == 1 else d.argmax(1)]
 
-# %% ../nbs/06_dfr.ipynb #151318db
+# %% ../nbs/06_dfr.ipynb #151318da
 DFR_PUBLISHED = dict(balance="subsample", pool="none")  # Kirichenko et al.'s protocol, for the paper's tables
 
+# %% ../nbs/06_dfr.ipynb #151318db
 class DFR(LinearHead, ClassifierMixin, BaseEstimator):
     """Last-layer retraining on group-balanced data; `fit(X, y, groups=None)` with true, pseudo- or no groups.
 
@@ -248,13 +249,9 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
         Averaged intercepts.
     balanced_size_ : int
         Median size of the balanced training samples of the final head (with `balance="weight"`: every sample).
-    n_fits_ : int
-        Logistic fits made by `fit` (pooling, tuning, the final head; one per class beyond two classes).
-    n_unconverged_ : int
-        How many of them stopped at `max_iter` (used as they stopped, as sklearn does); `fit` warns once when any did,
-        instead of once per fit.
-    n_unconverged_final_ : int
-        How many of those belong to the final head.
+    n_fits_, n_unconverged_, n_unconverged_final_ : int
+        Logistic fits made by `fit` (pooling, tuning, final head; one per class beyond two), how many stopped at
+        `max_iter` (used as they stopped, as sklearn does; `fit` warns once), and how many of those in the final head.
     n_iter_ : int
         The most liblinear iterations any fit of the final head took.
     """
