@@ -6,9 +6,9 @@ is fitted on them as it is, and with variants patched into `DFR._sample` / `DFR.
              counts for less than a true group would;
   crit_class: C chosen by the worst *class* accuracy of the tuning halves instead of the worst pseudo-group accuracy;
   shrink50_cc: both;
-  classes_first: every class the same total weight, shared equally by its groups (DFR weighs every group the same,
-             so a class whose groups stay split after pooling outweighs one pooled into a single group; with the
-             same number of groups in every class the weights are DFR's own).
+  classes_first: `DFR(equal_classes=True)`: every class the same total weight, shared equally by its groups (DFR
+             weighs every group the same, so a class whose groups stay split after pooling outweighs one pooled into
+             a single group; with the same number of groups in every class the weights are DFR's own).
 Beside them: DFR on class balance and on the true groups (DFR_PUBLISHED, the tables' oracle).
 Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_dfr_hedge.py dump suite:texture_95@0.7:1 msmnist:0 ...
        bash scripts/pinned.sh .venv/bin/python scripts/probe_dfr_hedge.py score            (every cached run)
@@ -41,28 +41,18 @@ def dump(args):
                  rep=str(diag.get("auto", {}).get("chosen", diag["settings"]["representation"])))
         print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(pseudo).tolist(), flush=True)
 
-# the two hedges, patched in for this script only (DFR's own code path when a fit has neither)
-_sample0, _fit_head0 = D.DFR._sample, D.DFR._fit_head
-def classes_first_weights(groups, y):
-    "Each class the same total weight, split equally among its groups; DFR's `group_weights` when the counts agree."
-    g = np.unique(groups, return_inverse=True)[1]; c = np.unique(y, return_inverse=True)[1]
-    per_class = np.array([len(np.unique(g[c == k])) for k in range(c.max() + 1)])
-    if len(set(per_class.tolist())) == 1: return D.group_weights(groups)
-    w = 1.0 / (np.bincount(g)[g] * per_class[c]); return w * len(w) / w.sum()
-def _sample(self, groups, rs, y=None):
-    if getattr(self, "_classes_first", False) and self.balance_ == "weight":
-        return np.arange(len(groups)), classes_first_weights(groups, self._ycur)
+# the two hedges, patched in for this script only (DFR's own code path when a fit has neither); classes_first is the
+# package's DFR(equal_classes=True)
+_sample0 = D.DFR._sample
+def _sample(self, groups, rs, y=None):   # y: the class labels DFR passes with the groups
     lam = getattr(self, "_shrink", None)
     if self.balance_ != "weight" or lam is None: return _sample0(self, groups, rs, y)
-    return np.arange(len(groups)), (1 - lam) * D.group_weights(self._ycur) + lam * D.group_weights(groups)
-def _fit_head(self, C, Xs, yi, groups, rs):
-    self._ycur = yi; return _fit_head0(self, C, Xs, yi, groups, rs)
-def _tune(self, Xs, yi, groups, rs):   # DFR._tune, with the class labels kept for the hedges
+    return np.arange(len(groups)), (1 - lam) * D.group_weights(y) + lam * D.group_weights(groups)
+def _tune(self, Xs, yi, groups, rs):   # DFR._tune, scoring C by the worst class instead when crit="class"
     splits = []
     for _ in range(int(self.n_tune_splits)):
         perm = rs.permutation(len(yi)); a, b = perm[:len(yi) // 2], perm[len(yi) // 2:]
-        self._ycur = yi[a]
-        ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs); idx = a[ia]
+        ia, w = self._sample(np.unique(groups[a], return_inverse=True)[1], rs, yi[a]); idx = a[ia]
         if len(np.unique(yi[idx])) == len(self.classes_): splits.append((idx, w, b))
     scores, K, G = {}, len(self.classes_), groups.max() + 1
     by_class = getattr(self, "_crit", "group") == "class"
@@ -73,10 +63,10 @@ def _tune(self, Xs, yi, groups, rs):   # DFR._tune, with the class labels kept f
                 for idx, w, b in splits]
         scores[C] = float(np.mean(accs))
     return scores
-D.DFR._sample, D.DFR._fit_head, D.DFR._tune = _sample, _fit_head, _tune
+D.DFR._sample, D.DFR._tune = _sample, _tune
 
 def hedged(seed, shrink=None, crit="group", classes_first=False):
-    d = DFR(random_state=seed); d._shrink, d._crit, d._classes_first = shrink, crit, classes_first; return d
+    d = DFR(random_state=seed, equal_classes=classes_first); d._shrink, d._crit = shrink, crit; return d
 
 def score():
     out = json.loads(path.read_text()) if path.exists() else {}

@@ -45,6 +45,12 @@ def jaccard(a, b):
     if a is None or b is None or len(a) == 0 or len(b) == 0: return 0.0
     return len(np.intersect1d(a, b)) / len(np.union1d(a, b))
 
+def merge_classes(y, groups, classes):
+    "`groups` with every group of each class in `classes` merged into one (dense ids)."
+    out = groups.copy()
+    for c in classes: out[y == int(c)] = out[y == int(c)].min()
+    return np.unique(out, return_inverse=True)[1]
+
 def one(arg, frac, reps):
     from probe_runs import run
     t0 = time.time(); erm, xv, yv, gv, H, Fv, Ft, score, seed = run(arg)
@@ -65,9 +71,7 @@ def one(arg, frac, reps):
             jac[c].append(jaccard(np.intersect1d(m, S), S[Ms[c]] if Ms[c] is not None else None))
     mean_j = {c: (float(np.mean(v)) if v else None) for c, v in jac.items()}
     dissolved = [c for c, v in mean_j.items() if v is not None and v <= 0.5]
-    merged = full.copy()
-    for c in dissolved: merged[yv == c] = merged[yv == c].min()
-    merged = np.unique(merged, return_inverse=True)[1]
+    merged = merge_classes(yv, full, dissolved)
     wga = lambda g: float(score(DFR(random_state=seed).fit(Fv, yv, g), Ft))
     out = dict(rep=rep, fallback=bool(diag["fallback"]), same_as_cached=same, jaccard=mean_j,
                jaccard_runs={c: [round(x, 3) for x in v] for c, v in jac.items()}, dissolved=dissolved,
@@ -90,10 +94,11 @@ def merged_equal():
     from exmap.metrics import accuracy_summary
     for arg, r in json.loads(path.read_text()).items():
         if not r["dissolved"]: continue
-        z = np.load(cache/f"{arg.replace(':', '_')}.npz"); yv, seed = z["yv"], int(z["seed"]); g = z["pseudo"].copy()
-        for c in r["dissolved"]: g[yv == int(c)] = g[yv == int(c)].min()
-        wga = {k: accuracy_summary(z["yt"], DFR(random_state=seed, equal_classes=k).fit(z["Fv"], yv, g).predict(z["Ft"]),
-                                   z["gt"], n_groups=int(z["ng"]))["wga"] for k in (False, True)}
+        z = np.load(cache/f"{arg.replace(':', '_')}.npz"); yv, seed = z["yv"], int(z["seed"])
+        g = merge_classes(yv, z["pseudo"], r["dissolved"])
+        fit = lambda k: DFR(random_state=seed, equal_classes=k).fit(z["Fv"], yv, g)
+        wga = {k: accuracy_summary(z["yt"], fit(k).predict(z["Ft"]), z["gt"], n_groups=int(z["ng"]))["wga"]
+               for k in (False, True)}
         print(f"{arg:28s} default {r['test_wga']['default']:5.1f}  merged {wga[False]:5.1f}  "
               f"merged, equal_classes {wga[True]:5.1f}  class balance {r['test_wga']['classes']:5.1f}")
 
