@@ -110,6 +110,8 @@ def merge_by_evidence(y,        # class labels (N,)
                       z,        # `minority_evidence` z per group (G,), NaN where untested
                       threshold: float, # the z a group must exceed (`minority_evidence`'s second value)
                       right=None, # 1 where the model is right (N,): untested groups join the nearer pool; None: kept
+                      min_gap: float = 0.0, # with `right`: evidence also needs an error rate this far above the rest
+                                            # of the class (0.05: 5 points); 0: the z-test alone
                      ) -> np.ndarray:
     "Per class: groups with minority evidence pooled into one, tested ones without it into another (dense ids)."
     y, groups = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64)
@@ -121,6 +123,11 @@ def merge_by_evidence(y,        # class labels (N,)
     cls, sizes, out = pseudo_group_classes(y, groups), np.bincount(groups, minlength=len(z)), groups.copy()
     flagged, tested = np.nan_to_num(z, nan=-np.inf) > threshold, ~np.isnan(z)
     err = None if right is None else 1 - np.bincount(groups, to_numpy(right).ravel(), len(z)) / np.maximum(sizes, 1)
+    if min_gap > 0:  # significant but small: a group the model gets nearly as right as its class has little to repair
+        if err is None: raise ValueError(f"min_gap={min_gap!r} needs right=... (1 where the model is right).")
+        wrong = err * sizes
+        n_class, wrong_class = (np.array([v[cls == c].sum() for c in cls]) for v in (sizes, wrong))
+        flagged &= err - (wrong_class - wrong) / np.maximum(n_class - sizes, 1) >= min_gap  # vs the rest of the class
     used = sizes > 0
     refs = [0.5, 0.0] if err is None else [err[used & f].mean() if (used & f).any() else r
                                            for f, r in ((flagged, 0.5), (tested & ~flagged, 0.0))]
@@ -271,11 +278,12 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
                  max_iter: int = 100,       # liblinear's iteration limit per logistic fit (sklearn's default)
                  equal_classes: bool = False, # balance="weight": every class the same total weight, shared by its
                                               # groups (`group_weights(groups, y)`); False: every group the same
+                 min_error_gap: float = 0.0, # pool="evidence": evidence also needs this error gap (0.05: 5 points)
                 ):
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
         self.min_group_size, self.small_groups, self.standardize = min_group_size, small_groups, standardize
         self.random_state, self.balance, self.pool, self.max_iter = random_state, balance, pool, max_iter
-        self.equal_classes = equal_classes
+        self.equal_classes, self.min_error_gap = equal_classes, min_error_gap
 
 # %% ../nbs/06_dfr.ipynb #c732d29a
 @patch
@@ -307,7 +315,8 @@ def _pooled(self: DFR, Xs, yi, groups, rs):
         a, b = fold != f, fold == f
         if len(np.unique(yi[a])) < len(self.classes_): return first_seen_ids(yi, groups)  # nothing to judge
         right[b] = head_labels(*self._fit_head(C, Xs[a], yi[a], yi[a], rs)[:2], Xs[b]) == yi[b]
-    pooled = merge_by_evidence(yi, groups, *minority_evidence(yi, groups, right), right=right)
+    pooled = merge_by_evidence(yi, groups, *minority_evidence(yi, groups, right), right=right,
+                               min_gap=self.min_error_gap)
     return first_seen_ids(yi, pooled)  # ids that do not depend on how the groups given were numbered
 
 # %% ../nbs/06_dfr.ipynb #0d641f95
@@ -377,6 +386,8 @@ def fit(self: DFR, X, y=None, groups=None):
     groups = yi.astype(np.int64) if groups is None else dense_group_ids(groups)
     check_choice(self.balance, ("subsample", "weight", "auto"), "balance")
     check_choice(self.pool, ("none", "evidence"), "pool rule")
+    if not 0 <= self.min_error_gap < 1:
+        raise ValueError(f"min_error_gap={self.min_error_gap!r}: pass a fraction in [0, 1), e.g. 0.05 for 5 points.")
     if not list(self.C_grid): raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
     rs = check_random_state(self.random_state)
     self._stats = {}  # every l1_heads fit of this call counts here (see the end)
