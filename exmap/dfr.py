@@ -236,10 +236,10 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
         Number of features seen in `fit`.
     scaler_ : StandardScaler
         Standardisation fitted on the features given to `fit`.
-    groups_ : ndarray of int64, shape (n_samples,)
-        The groups the head was balanced by: the ones given, made dense, after pooling (`pool="evidence"`).
-    n_groups_ : int
-        Number of groups in `groups_`.
+    groups_, n_groups_ : ndarray of int64, shape (n_samples,); int
+        The groups the head was balanced by (the ones given, made dense, after pooling) and their number.
+    pool_evidence_ : dict
+        What pooling saw, per (class, group given) pair (keys: see "Pooling's evidence"); {} when nothing was pooled.
     C_ : float
         The inverse L1 strength chosen (the only one when `C_grid` has one value).
     tune_scores_ : dict
@@ -308,16 +308,28 @@ def _fit_head(self: DFR, C, Xs, yi, groups, rs):
 def _pooled(self: DFR, Xs, yi, groups, rs):
     "`groups` pooled per class by minority evidence: errors of class-balanced heads fitted on the other half."
     rs = np.random.RandomState((int(rs.get_state()[1][0]) + 1) % 2**32)  # its own draws: the main stream is untouched
-    groups = make_pseudo_groups(yi, groups)                                # (class, group) pairs
+    given, groups = groups, make_pseudo_groups(yi, groups)                 # (class, group) pairs
     fold, right = rs.permutation(len(yi)) % 2, np.zeros(len(yi), int)
     C = float(np.median(list(self.C_grid)))
     for f in (0, 1):
         a, b = fold != f, fold == f
         if len(np.unique(yi[a])) < len(self.classes_): return first_seen_ids(yi, groups)  # nothing to judge
         right[b] = head_labels(*self._fit_head(C, Xs[a], yi[a], yi[a], rs)[:2], Xs[b]) == yi[b]
-    pooled = merge_by_evidence(yi, groups, *minority_evidence(yi, groups, right), right=right,
-                               min_gap=self.min_error_gap)
-    return first_seen_ids(yi, pooled)  # ids that do not depend on how the groups given were numbered
+    z, threshold = minority_evidence(yi, groups, right)
+    pooled = first_seen_ids(yi, merge_by_evidence(yi, groups, z, threshold, right=right, min_gap=self.min_error_gap))
+    self.pool_evidence_ = _evidence_table(self.classes_, yi, given, groups, right, z, threshold, pooled,
+                                          self.min_error_gap)
+    return pooled  # ids that do not depend on how the groups given were numbered
+
+def _evidence_table(classes, yi, given, pairs, right, z, threshold, pooled, min_gap) -> dict:
+    "What pooling saw and did, per (class, group given) pair: `DFR.pool_evidence_`."
+    _, first = np.unique(pairs, return_index=True)
+    size, cls = np.bincount(pairs), yi[first]
+    err, n_c, wrong_c = 1 - np.bincount(pairs, right) / size, np.bincount(yi), np.bincount(yi, 1 - right)
+    gap = err - (wrong_c[cls] - err * size) / np.maximum(n_c[cls] - size, 1)  # vs the rest of the class
+    evidence = (np.nan_to_num(z, nan=-np.inf) > threshold) & ((gap >= min_gap) if min_gap > 0 else True)
+    return {"class": classes[cls], "group": given[first], "size": size, "error": err, "error_gap": gap, "z": z,
+            "evidence": evidence, "pooled_group": pooled[first], "threshold": threshold}
 
 # %% ../nbs/06_dfr.ipynb #0d641f95
 @patch
@@ -394,6 +406,7 @@ def fit(self: DFR, X, y=None, groups=None):
     self.scaler_ = StandardScaler(with_mean=self.standardize, with_std=self.standardize).fit(X)
     Xs = self.scaler_.transform(X)
     self.balance_, self.balance_scores_ = ("subsample" if self.balance == "auto" else self.balance), {}
+    self.pool_evidence_ = {}
     if self.pool == "evidence" and groups.max() + 1 > len(self.classes_): groups = self._pooled(Xs, yi, groups, rs)
     self.groups_, self.n_groups_ = groups, int(groups.max()) + 1
     if self.balance == "auto": self.balance_, self.balance_scores_ = self._choose_balance(Xs, yi, groups, rs)
