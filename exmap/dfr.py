@@ -9,7 +9,7 @@ Docs: https://exmap-dev.github.io/exmap/dfr.html.md"""
 from __future__ import annotations
 import numpy as np
 from scipy import sparse
-from scipy.stats import norm
+from scipy.stats import hypergeom, norm
 import warnings
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -72,8 +72,10 @@ def minority_evidence(y,          # class labels (N,)
                       erm_right,  # 1 where a model's prediction is right, else 0 (N,)
                       min_size: int = 10, # groups smaller than this are tested pooled with their class's small ones
                       alpha: float = 0.05, # family-wise level of the Bonferroni threshold
+                      test: str = "normal", # "normal": two-proportion z-test; "exact": hypergeometric tail, as a z
                      ) -> tuple[np.ndarray, float]:
     "z of each group's error rate against the rest of its class (NaN when untested), and the Bonferroni threshold."
+    check_choice(test, ("normal", "exact"), "test")
     y, groups = to_numpy(y).ravel(), to_numpy(groups).ravel().astype(np.int64)
     right = to_numpy(erm_right).ravel().astype(float)
     check_same_length(y=y, groups=groups, erm_right=right)
@@ -82,6 +84,9 @@ def minority_evidence(y,          # class labels (N,)
     def z_test(m):  # the samples in mask m against the rest of their class
         rest = (y == y[m][0]) & ~m
         if m.sum() < min_size or rest.sum() < min_size: return np.nan
+        if test == "exact":  # P(m holds at least its errors, the class's errors drawn at random), as a z
+            k1, k = round((1 - right[m]).sum()), round((1 - right[m]).sum() + (1 - right[rest]).sum())
+            return float(norm.isf(min(max(hypergeom.sf(k1 - 1, m.sum() + rest.sum(), k, m.sum()), 1e-300), 1 - 1e-16)))
         e1, e0, n1, n0 = 1 - right[m].mean(), 1 - right[rest].mean(), m.sum(), rest.sum()
         p = (e1 * n1 + e0 * n0) / (n1 + n0)
         return (e1 - e0) / np.sqrt(max(p * (1 - p), 1e-12) * (1 / n1 + 1 / n0))
@@ -98,9 +103,10 @@ def minority_found(y,          # class labels (N,)
                    erm_right,  # 1 where the model's prediction is right, else 0 (N,)
                    min_size: int = 10, # see `minority_evidence`
                    alpha: float = 0.001, # family-wise level: a "go" must be beyond doubt (see below)
+                   test: str = "exact", # see `minority_evidence`: exact, the normal z-test is optimistic (below)
                   ) -> tuple[bool, np.ndarray, float]:
     "More groups than classes and one with z above the threshold; with `minority_evidence`'s z and threshold."
-    z, thr = minority_evidence(y, groups, erm_right, min_size, alpha)
+    z, thr = minority_evidence(y, groups, erm_right, min_size, alpha, test)
     more = len(np.unique(to_numpy(groups))) > len(np.unique(to_numpy(y)))
     return bool(more and np.nanmax(z, initial=-np.inf) > thr), z, thr
 

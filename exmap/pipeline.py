@@ -186,6 +186,7 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                  *,
                  concepts=None,       # relevance per channel (N, D) (`exmap.concepts`): `representation` concept, both
                  fallback: bool = True, # fall back to class balance when no pseudo-group holds a minority
+                 check_test: str = "exact", # the check's test (`minority_found`): "exact", or the "normal" z
                  features=None,       # penultimate features (N, D): for `representation="auto"` and `diagnose`
                  diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
                  n_splits: int = 5,   # halves of `proxy_worst_accuracy`
@@ -193,14 +194,15 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                  **settings,          # overrides of `EXMAP_DEFAULTS`
                 ) -> tuple[np.ndarray, dict]:
     "ExMap's pseudo-groups from arrays (class ids when falling back) and a diagnostics record."
-    cfg = _check_settings(settings)
+    cfg = _check_settings(settings); check_choice(check_test, ("normal", "exact"), "check_test")
     y = to_numpy(y).ravel()
     check_same_length(heatmaps=heatmaps, concepts=concepts, y=y, logits=logits, features=features)
     if logits is None and (fallback or cfg["merge"] == "evidence"):
         raise ValueError("exmap_groups needs the ERM model's logits on the same images (logits=...) for its check "
                          "and its pooling; or pass fallback=False, merge='none' to cluster only.")
     if cfg["representation"] == "auto":
-        return _auto_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, features=features,
+        return _auto_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, check_test=check_test,
+                            features=features,
                             diagnose=diagnose, n_splits=n_splits, random_state=random_state, settings=settings)
     P = exmap_matrix(heatmaps, concepts, **settings)
     cl = ExMapClusterer(mode=cfg["mode"], knn_rule=cfg["knn_rule"], k_max=cfg["k_max"],
@@ -213,7 +215,7 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
     if logits is not None:
         p_true, right = erm_outcome(logits, y)
         if cfg["merge"] == "evidence": pseudo = merge_by_evidence(y, clusters, *minority_evidence(y, clusters, right))
-        found, z, thr = minority_found(y, pseudo, right)
+        found, z, thr = minority_found(y, pseudo, right, test=check_test)
         diag.update(minority_z=[None if np.isnan(v) else round(float(v), 2) for v in z], z_threshold=thr,
                     minority_found=found)
     diag.update(n_groups=int(pseudo.max()) + 1 if len(pseudo) else 0, group_sizes=np.bincount(pseudo).tolist(),
@@ -231,7 +233,8 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
     return pseudo, diag
 
 # %% ../nbs/06b_pipeline.ipynb #a7c3e5d1
-def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose, n_splits, random_state, settings):
+def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose, n_splits, random_state, settings,
+                 check_test="exact"):
     "`representation='auto'`: ExMap on each of `AUTO_CANDIDATES`, then `choose_grouping` between their groups."
     missing = [k for k, v in dict(heatmaps=heatmaps, concepts=concepts, features=features).items() if v is None]
     if missing:
@@ -239,7 +242,8 @@ def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose,
                          f"needs {', '.join(k + '=...' for k in missing)} (heatmaps: exmap.lrp.compute_heatmaps, "
                          "concepts: exmap.concepts.concept_relevance, features: exmap.train.extract_features); "
                          "exmap_pseudo_groups computes them from the model. Or pass representation='pixel'.")
-    runs = {rep: exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, features=features,
+    runs = {rep: exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, check_test=check_test,
+                              features=features,
                               diagnose=diagnose, n_splits=n_splits, random_state=random_state,
                               **{**settings, "representation": rep}) for rep in AUTO_CANDIDATES}
     if all(d["fallback"] for _, d in runs.values()):  # nothing found by either input: class balance
@@ -259,6 +263,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                         y,                  # their class labels (N,)
                         *,
                         fallback: bool = True, # fall back to class balance when no pseudo-group holds a minority
+                        check_test: str = "exact", # the check's test (`minority_found`): "exact", or the "normal" z
                         heatmaps=None,      # precomputed heatmaps of `x` by `explainer` (N, C, H, W); None: computed
                         concepts=None,      # precomputed `concept_relevance(model, x)` (N, D); None: computed
                         features=None,      # precomputed penultimate features (N, D); None: computed when needed
@@ -271,6 +276,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                        ) -> tuple[np.ndarray, dict]:
     "ExMap's pseudo-groups of `x` from `model` (class ids when falling back) and a diagnostics record."
     cfg = _check_settings(settings)  # before any heatmap is computed
+    check_choice(check_test, ("normal", "exact"), "check_test")
     check_same_length(x=x, y=y, heatmaps=heatmaps, concepts=concepts, features=features, logits=logits)
     rep = cfg["representation"]
     if rep != "concept" and heatmaps is None:
@@ -280,5 +286,6 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
     if logits is None and (fallback or cfg["merge"] == "evidence" or diagnose):
         logits = predict(model, x, device=device)
     if (diagnose or rep == "auto") and features is None: features = extract_features(model, x, device=device)
-    return exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, features=features, diagnose=diagnose,
+    return exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, check_test=check_test,
+                        features=features, diagnose=diagnose,
                         n_splits=n_splits, random_state=random_state, **settings)

@@ -21,17 +21,29 @@ def suite_run(name, seed):
     score.test = (t.y, t.g, info.n_groups)   # the test split it scores on: labels, groups, number of groups
     return erm, v.x, v.y, v.g, H, extract_features(erm, v.x), extract_features(erm, t.x), score
 
-def msmnist_run(seed):
-    s = experiment_setup("msmnist", seed=seed, smoke=False, data=dict(p_train=0.95, val_variant="wam", p_val=None,
+def msmnist_run(seed, val_variant="wam"):
+    s = experiment_setup("msmnist", seed=seed, smoke=False, data=dict(p_train=0.95, val_variant=val_variant, p_val=None,
                                                                      p_test=0.5, bg_style="color", noise=0.3),
-                         erm=dict(model="cnn", epochs=5, lr=1e-3, batch_size=128), run_name="msmnist",
+                         erm=dict(model="cnn", epochs=5, lr=1e-3, batch_size=128),
+                         run_name="msmnist" if val_variant == "wam" else f"msmnist_val{val_variant}", cache_dir="cache")
+    score = lambda d, Ft: method_result(s.test.y, d.predict(Ft), s.test.g, s.info, s.train.group_counts())["test_wga"]
+    score.test = (s.test.y, s.test.g, s.info.n_groups)
+    return s.erm, s.val.x, s.val.y, s.val.g, s.heatmaps("exmap"), s.F_val, s.F_test, score
+
+def cmnist_run(seed):
+    "20_cmnist's full-size run (99 % colour in train, validation and test)."
+    s = experiment_setup("cmnist", seed=seed, smoke=False, data=dict(p_train=0.99, p_val=0.99, p_test=0.99),
+                         erm=dict(model="cnn", epochs=3, lr=1e-3, batch_size=128), dfr=dict(min_group_size=6),
                          cache_dir="cache")
     score = lambda d, Ft: method_result(s.test.y, d.predict(Ft), s.test.g, s.info, s.train.group_counts())["test_wga"]
     score.test = (s.test.y, s.test.g, s.info.n_groups)
     return s.erm, s.val.x, s.val.y, s.val.g, s.heatmaps("exmap"), s.F_val, s.F_test, score
 
 def run(arg):
-    "'suite:<benchmark>[@p]:<seed>' or 'msmnist:<seed>' -> (erm, xv, yv, gv, heatmaps, F_val, F_test, score, seed)."
+    """'suite:<benchmark>[@p]:<seed>', 'msmnist:<seed>' (balanced validation), 'msmnist_valexmap:<seed>' or
+    'cmnist:<seed>' -> (erm, xv, yv, gv, heatmaps, F_val, F_test, score, seed)."""
     kind, *rest = arg.split(":")
     if kind == "msmnist": seed = int(rest[0]); return (*msmnist_run(seed), seed)
+    if kind == "msmnist_valexmap": seed = int(rest[0]); return (*msmnist_run(seed, "exmap"), seed)
+    if kind == "cmnist": seed = int(rest[0]); return (*cmnist_run(seed), seed)
     name, seed = rest[0], int(rest[1]); return (*suite_run(name, seed), seed)

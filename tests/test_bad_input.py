@@ -78,6 +78,7 @@ CASES = [
     ("integer error set", lambda t: jtt.upsample_repeats([0, 1], 2), E, ["boolean array", "int64"]),
     ("negative repeats", lambda t: train.train_erm(CNN(), data.colored_mnist(n_train=8, n_val=8, n_test=8)["train"], repeats=-np.ones(8)), E, ["non-negative integers"]),
     ("pseudo-groups of the wrong length", lambda t: cluster.make_pseudo_groups([0, 1, 0, 1, 1], [0, 0, 1, 1]), E, ["clusters has 4"]),
+    ("unknown minority test", lambda t: dfr.minority_found(Y, 2 * Y + np.arange(40) % 2, np.ones(40), test="chi2"), E, ["Unknown test 'chi2'", "exact, normal"]),
     ("metric inputs of different lengths", lambda t: metrics.group_accuracy(Y, Y[:5], Y), E, ["y_pred has 5"]),
     ("selection groups of the wrong length", lambda t: jtt.selection_score(Y[:3])(torch.zeros(40, 2), type("V", (), {"y": torch.tensor(Y)})), E, ["groups has 3, validation has 40"]),
     # --- NaN / inf ---------------------------------------------------------------------------------------------
