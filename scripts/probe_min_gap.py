@@ -15,7 +15,8 @@ not there from results/suite/<benchmark>/seed<s>.json (the same data and ERM); w
 `noise` (and `--noise-summary`): the floor on 27_group_noise's corruptions of the true groups (`corrupt_groups`, the
 notebook's 11 settings), for its six suite benchmarks x 3 seeds from the same cache (C-MNIST is not cached); the
 default's WGA is read from results/group_noise/ (checked: its true-groups value is refitted here and must match).
-Writes results/probes/min_gap_noise.json."""
+Writes results/probes/min_gap_noise.json. `noise-equal` (and `--noise-equal-summary`): the same with
+`DFR(equal_classes=True)` in place of the floor; writes results/probes/equal_classes_noise.json."""
 import sys, json
 import numpy as np, torch
 from exmap.dfr import DFR
@@ -77,13 +78,14 @@ NOISE = {"minority: 7 off": ("split_minority", 7, "random"),
          "5 extra groups of 5": ("extra", 5, "random")}   # 27_group_noise's CORRUPTIONS
 noise_path = root/"results/probes/min_gap_noise.json"
 
-def noise(part=0, parts=1, gap=0.05):
+def noise(part=0, parts=1, gap=0.05, kw=None, out_path=None):
     from exmap.dfr import corrupt_groups
     from exmap.metrics import group_accuracy
     benches = ("color_95", "color_995", "object_95", "patch_95", "patch_995", "texture_95")  # 27_group_noise's
     runs = [(b, s) for b in benches for s in range(3)]
     for bench, seed in runs[part::parts]:
-        run, out = f"suite_{bench}_{seed}", json.loads(noise_path.read_text()) if noise_path.exists() else {}
+        kw, out_path = kw or dict(min_error_gap=gap), out_path or noise_path
+        run, out = f"suite_{bench}_{seed}", json.loads(out_path.read_text()) if out_path.exists() else {}
         if run in out: continue
         r = np.load(cache/f"{run}.npz"); Fv, yv, gv = r["Fv"], r["yv"], r["gv"]
         ref = json.loads((root/f"results/group_noise/{bench}/seed{seed}.json").read_text())["default"]
@@ -91,15 +93,20 @@ def noise(part=0, parts=1, gap=0.05):
         assert abs(wga(DFR(random_state=seed).fit(Fv, yv, gv)) - ref["true groups"]) < 0.01, run
         groupings = {"true groups": gv, **{k: corrupt_groups(gv, yv, kind, a, how, features=Fv, random_state=seed)
                                            for k, (kind, a, how) in NOISE.items()}}
-        res = {k: dict(default=round(ref[k], 2), floor=round(wga(DFR(random_state=seed, min_error_gap=gap)
-                                                                  .fit(Fv, yv, g)), 2)) for k, g in groupings.items()}
-        out = json.loads(noise_path.read_text()) if noise_path.exists() else {}   # the other part may have written
-        out[run] = res; noise_path.write_text(json.dumps(out, indent=1, sort_keys=True)); print(run, res, flush=True)
+        res = {k: dict(default=round(ref[k], 2), floor=round(wga(DFR(random_state=seed, **kw).fit(Fv, yv, g)), 2))
+               for k, g in groupings.items()}   # "floor": the variant (min_error_gap, or equal_classes for noise-equal)
+        out = json.loads(out_path.read_text()) if out_path.exists() else {}   # the other part may have written
+        out[run] = res; out_path.write_text(json.dumps(out, indent=1, sort_keys=True)); print(run, res, flush=True)
 
-def noise_summary():
-    "Cost against DFR on the true groups, worst benchmark (mean over seeds), default and with the floor."
-    out = json.loads(noise_path.read_text()); benches = sorted({k.rsplit("_", 1)[0] for k in out})
-    print(f"{len(out)} runs; WGA cost against the true groups, worst benchmark (mean over seeds): default / floor 0.05")
+equal_path = root/"results/probes/equal_classes_noise.json"
+def noise_equal(part=0, parts=1):
+    "The same corruptions with `DFR(equal_classes=True)` in place of the floor."
+    noise(part, parts, kw=dict(equal_classes=True), out_path=equal_path)
+
+def noise_summary(path=None, name="floor 0.05"):
+    "Cost against DFR on the true groups, worst benchmark (mean over seeds), default and with the variant."
+    out = json.loads((path or noise_path).read_text()); benches = sorted({k.rsplit("_", 1)[0] for k in out})
+    print(f"{len(out)} runs; WGA cost against the true groups, worst benchmark (mean over seeds): default / {name}")
     for k in NOISE:
         cost = {v: min(np.mean([out[r][k][v] - out[r]["true groups"][v] for r in out if r.startswith(b + "_")])
                        for b in benches) for v in ("default", "floor")}
@@ -107,5 +114,6 @@ def noise_summary():
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    cmds = {"--summary": summary, "noise": noise, "--noise-summary": noise_summary}
+    cmds = {"--summary": summary, "noise": noise, "--noise-summary": noise_summary, "noise-equal": noise_equal,
+            "--noise-equal-summary": lambda: noise_summary(equal_path, "equal_classes")}
     cmds[args[0]](*map(int, args[1:])) if args and args[0] in cmds else score(*map(int, args))
