@@ -111,6 +111,19 @@ def minority_found(y,          # class labels (N,)
     return bool(more and np.nanmax(z, initial=-np.inf) > thr), z, thr
 
 # %% ../nbs/06_dfr.ipynb #c8720af9
+def _error_gaps(cls, groups, right, G):
+    "Each group's error rate, and its gap to the rest of its class (`cls`: each group's class; `right` per sample)."
+    sizes = np.bincount(groups, minlength=G)
+    err = 1 - np.bincount(groups, right, G) / np.maximum(sizes, 1)
+    wrong = err * sizes
+    n_class, wrong_class = (np.array([v[cls == c].sum() for c in cls]) for v in (sizes, wrong))
+    return err, err - (wrong_class - wrong) / np.maximum(n_class - sizes, 1)
+
+def _flagged(z, threshold, gap, min_gap):
+    "Groups with minority evidence: z above the threshold and, with `min_gap` > 0, an error gap at least that large."
+    flagged = np.nan_to_num(z, nan=-np.inf) > threshold
+    return flagged & (gap >= min_gap) if min_gap > 0 else flagged
+
 def merge_by_evidence(y,        # class labels (N,)
                       groups,   # group ids (N,), dense 0..G-1
                       z,        # `minority_evidence` z per group (G,), NaN where untested
@@ -127,13 +140,11 @@ def merge_by_evidence(y,        # class labels (N,)
         raise ValueError(f"z has {len(z)} values for {groups.max() + 1} groups; "
                          "pass minority_evidence(y, groups, ...)[0].")
     cls, sizes, out = pseudo_group_classes(y, groups), np.bincount(groups, minlength=len(z)), groups.copy()
-    flagged, tested = np.nan_to_num(z, nan=-np.inf) > threshold, ~np.isnan(z)
-    err = None if right is None else 1 - np.bincount(groups, to_numpy(right).ravel(), len(z)) / np.maximum(sizes, 1)
-    if min_gap > 0:  # significant but small: a group the model gets nearly as right as its class has little to repair
-        if err is None: raise ValueError(f"min_gap={min_gap!r} needs right=... (1 where the model is right).")
-        wrong = err * sizes
-        n_class, wrong_class = (np.array([v[cls == c].sum() for c in cls]) for v in (sizes, wrong))
-        flagged &= err - (wrong_class - wrong) / np.maximum(n_class - sizes, 1) >= min_gap  # vs the rest of the class
+    if min_gap > 0 and right is None:
+        raise ValueError(f"min_gap={min_gap!r} needs right=... (1 where the model is right).")
+    # min_gap: significant but small, a group the model gets nearly as right as its class has little to repair
+    err, gap = (None, None) if right is None else _error_gaps(cls, groups, to_numpy(right).ravel(), len(z))
+    flagged, tested = _flagged(z, threshold, gap, min_gap), ~np.isnan(z)
     used = sizes > 0
     refs = [0.5, 0.0] if err is None else [err[used & f].mean() if (used & f).any() else r
                                            for f, r in ((flagged, 0.5), (tested & ~flagged, 0.0))]
@@ -329,13 +340,11 @@ def _pooled(self: DFR, Xs, yi, groups, rs):
 
 def _evidence_table(classes, yi, given, pairs, right, z, threshold, pooled, min_gap) -> dict:
     "What pooling saw and did, per (class, group given) pair: `DFR.pool_evidence_`."
-    _, first = np.unique(pairs, return_index=True)
-    size, cls = np.bincount(pairs), yi[first]
-    err, n_c, wrong_c = 1 - np.bincount(pairs, right) / size, np.bincount(yi), np.bincount(yi, 1 - right)
-    gap = err - (wrong_c[cls] - err * size) / np.maximum(n_c[cls] - size, 1)  # vs the rest of the class
-    evidence = (np.nan_to_num(z, nan=-np.inf) > threshold) & ((gap >= min_gap) if min_gap > 0 else True)
-    return {"class": classes[cls], "group": given[first], "size": size, "error": err, "error_gap": gap, "z": z,
-            "evidence": evidence, "pooled_group": pooled[first], "threshold": threshold}
+    _, first = np.unique(pairs, return_index=True)   # pairs are dense: one first sample per pair, in id order
+    err, gap = _error_gaps(yi[first], pairs, right, len(z))   # as `merge_by_evidence` computes them
+    return {"class": classes[yi[first]], "group": given[first], "size": np.bincount(pairs), "error": err,
+            "error_gap": gap, "z": z, "evidence": _flagged(z, threshold, gap, min_gap), "pooled_group": pooled[first],
+            "threshold": threshold}
 
 # %% ../nbs/06_dfr.ipynb #0d641f95
 @patch

@@ -234,7 +234,7 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
 
 # %% ../nbs/06b_pipeline.ipynb #a7c3e5d1
 def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose, n_splits, random_state, settings,
-                 check_test="exact"):
+                 check_test):
     "`representation='auto'`: ExMap on each of `AUTO_CANDIDATES`, then `choose_grouping` between their groups."
     missing = [k for k, v in dict(heatmaps=heatmaps, concepts=concepts, features=features).items() if v is None]
     if missing:

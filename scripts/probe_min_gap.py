@@ -83,8 +83,8 @@ def noise(part=0, parts=1, gap=0.05, kw=None, out_path=None):
     from exmap.metrics import group_accuracy
     benches = ("color_95", "color_995", "object_95", "patch_95", "patch_995", "texture_95")  # 27_group_noise's
     runs = [(b, s) for b in benches for s in range(3)]
+    kw, out_path = kw or dict(min_error_gap=gap), out_path or noise_path
     for bench, seed in runs[part::parts]:
-        kw, out_path = kw or dict(min_error_gap=gap), out_path or noise_path
         run, out = f"suite_{bench}_{seed}", json.loads(out_path.read_text()) if out_path.exists() else {}
         if run in out: continue
         r = np.load(cache/f"{run}.npz"); Fv, yv, gv = r["Fv"], r["yv"], r["gv"]

@@ -24,7 +24,7 @@ def run(name):
         d = DFR(random_state=seed, **kw).fit(r["Fv"], r["yv"], None if groups is None else r[groups])
         acc = 100 * group_accuracy(r["yt"], d.predict(r["Ft"]), r["gt"], ng)
         out["test_group_accuracy"][k] = [round(float(a), 2) for a in acc]
-        if k == "default": ev, pooled = d.pool_evidence_, d
+        if k == "default": ev = d.pool_evidence_
     share = ev["size"] / np.array([ev["size"][ev["class"] == c].sum() for c in ev["class"]])
     out["evidence"] = [dict(cls=int(c), size=int(n), share=round(float(s), 3), error=round(float(e), 4),
                             error_gap=round(float(g), 4), z=round(float(z), 2), evidence=bool(f),
