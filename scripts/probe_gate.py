@@ -7,12 +7,14 @@ keeps the pseudo-groups only when they win:
            samples weighted by the ERM model's error 1 - p_true and by p_true, worst of these) of the pseudo-groups
            against class balance, on the same halves; keep the pseudo-groups when the paired mean gain > 2 SE.
 Test WGA of DFR (its defaults) on the pseudo-groups, on class balance and on the true groups (DFR_PUBLISHED) is read
-only for the outcome columns; so is DFR(equal_classes=True) on the pseudo-groups (`pseudo_equal`). Same runs as probe_dfr_hedge.py (`probe_runs.py`: data, ERM, heatmaps of 23_suite /
-33_dfr_balance / 21_msmnist; the pipeline's pseudo-groups, `exmap_pseudo_groups`, library defaults).
+only for the outcome columns; so is DFR(equal_classes=True) on the pseudo-groups (`pseudo_equal`). Same runs as
+probe_dfr_hedge.py (`probe_runs.py`: data, ERM, heatmaps of 23_suite / 33_dfr_balance / 21_msmnist; the pipeline's
+pseudo-groups, `exmap_pseudo_groups`, library defaults).
 Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_gate.py dump suite:texture_95@0.7:1 msmnist:0 ...
        bash scripts/pinned.sh .venv/bin/python scripts/probe_gate.py score
        bash scripts/pinned.sh .venv/bin/python scripts/probe_gate.py choose   (`choose_grouping`, classes first)
        .venv/bin/python scripts/probe_gate.py --summary
+       .venv/bin/python scripts/probe_gate.py harm      (the harmed weak runs' pseudo-minorities)
 Caches cache/probes/gate/<run>.npz; writes results/probes/gate.json.
 Result (2026-12-07; 69 runs: 24 weak, the suite's 13 benchmarks, both MultiShortcut-MNIST validations, C-MNIST; 3
 seeds): a negative one. The gate cuts the weak runs more than 2 below class balance from 8 of 24 to 3 (mean test WGA
@@ -89,6 +91,21 @@ def choose():
                                      two_se=round(rec["two_se"]["pseudo"], 2))
         print(f.stem, out[f.stem]["choose"], flush=True); path.write_text(json.dumps(out, indent=1) + "\n")
 
+def harm():
+    "The weak runs more than 2 below class balance: each class's pseudo-groups but its largest (size, ERM error rate, "
+    "share of the class's true minority group, read for this report only)."
+    out = json.loads(path.read_text())
+    for k in sorted(k for k in out if "@" in k and out[k]["test"]["pseudo"] - out[k]["test"]["classes"] < -2):
+        r = np.load(cache/f"{k}.npz"); y, g, p = r["yv"], r["gv"], r["pseudo"]
+        wrong = 1 - erm_outcome(r["logits"], y)[1]; parts = []
+        for c in np.unique(y):
+            m = y == c; vals, cnt = np.unique(p[m], return_counts=True)
+            small = np.unique(g[m], return_counts=True); minority = small[0][small[1].argmin()]
+            for v in vals[vals != vals[cnt.argmax()]]:
+                mm = m & (p == v)
+                parts.append(f"n {mm.sum()} err {wrong[mm].mean():.2f} minority {(g[mm] == minority).mean():.2f}")
+        print(f"{k:28s} " + "; ".join(parts))
+
 def summary():
     out = json.loads(path.read_text())
     for title, keep in (("weak shortcuts (p 0.8 / 0.7)", lambda k: "@" in k),
@@ -123,4 +140,4 @@ def summary():
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:] or ["--summary"]
-    {"dump": lambda: dump(args), "score": score, "choose": choose, "--summary": summary}[cmd]()
+    {"dump": lambda: dump(args), "score": score, "choose": choose, "harm": harm, "--summary": summary}[cmd]()
