@@ -2,20 +2,20 @@
 the rest of that class the same direction, reversed, in the other class? A shortcut attribute shared by the classes
 (a colour, a patch) should be; a cluster of hard samples need not. For every two-class run cached by
 `probe_gate.py dump` (the default pipeline's pseudo-groups; runs that fell back are skipped), per class c: a
-logistic regression on standardised validation features tells c's samples outside its largest pseudo-group from
-those inside; its scores on the other class are compared with that class's own split (ROC AUC; near 0 means the
+class-balanced L1 logistic head (the package's `DFR` without groups, C tuned as DFR does) on standardised
+validation features tells c's samples outside its largest pseudo-group from those inside; its scores on the other class are compared with that class's own split (ROC AUC; near 0 means the
 reversed direction, 0.5 none). "raw" uses the features as they are, "proj" with the class-mean difference projected
 out (hard samples lie towards the other class, which alone gives AUC near 0). Printed beside DFR+ExMap minus class
 balance (test WGA, from results/probes/gate.json; read, not used).
 Usage: .venv/bin/python scripts/probe_xclass.py
 Result (2026-12-07, 65 runs): raw AUC is near 0 on nearly every run, harmful or not (the hard-sample confound);
-projected, the weak runs where DFR+ExMap does harm sit at 0.27-0.66 and the strong-shortcut runs where it gains 12-77
-points at 0.01-0.64: no threshold separates them. Not a gate."""
+projected, the weak runs where DFR+ExMap does harm sit at 0.30-0.67 and the strong-shortcut runs where it gains 12-77
+points at 0.00-0.73: no threshold separates them. Not a gate."""
 import glob, json
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from exmap.experiment import project_root
+from exmap.dfr import DFR
 root = project_root()
 out=json.load(open(root/'results/probes/gate.json'))
 def minor(p, m):
@@ -34,7 +34,7 @@ for f in sorted(glob.glob(str(root/'cache/probes/gate/*.npz'))):
             mc=y==c; mo=y!=c
             a=minor(p,mc); b=minor(p,mo)
             if a[mc].sum()<5 or b[mo].sum()<5: aucs.append(np.nan); continue
-            clf=LogisticRegression(C=0.1,class_weight='balanced',max_iter=500).fit(X[mc],a[mc])
+            clf=DFR(random_state=0).fit(X[mc],a[mc])   # DFR as a class-balanced L1 logistic probe, C tuned
             s=clf.decision_function(X[mo]); aucs.append(roc_auc_score(b[mo],s))
         res.append(aucs)
     t=out.get(k,{}).get('test',{})
