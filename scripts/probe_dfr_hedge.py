@@ -27,19 +27,14 @@ VARIANTS = {"default": {}, "shrink50": dict(shrink=0.5), "shrink25": dict(shrink
             "classes_first": dict(classes_first=True)}
 
 def dump(args):
-    from probe_runs import run
-    from exmap.pipeline import exmap_pseudo_groups
+    from probe_runs import pipeline_arrays
     cache.mkdir(parents=True, exist_ok=True)
     for arg in args:
         out = cache/f"{arg.replace(':', '_')}.npz"
         if out.exists(): continue
-        t0 = time.time(); erm, xv, yv, gv, H, Fv, Ft, score, seed = run(arg)
-        yt, gt, ng = score.test
-        yv = np.asarray(yv); pseudo, diag = exmap_pseudo_groups(erm, xv, yv, heatmaps=H, random_state=seed, progress=False)
-        np.savez(out, Fv=np.asarray(Fv), yv=yv, gv=np.asarray(gv), pseudo=pseudo, Ft=np.asarray(Ft), yt=np.asarray(yt),
-                 gt=np.asarray(gt), ng=ng, seed=seed, fallback=bool(diag["fallback"]),
-                 rep=str(diag.get("auto", {}).get("chosen", diag["settings"]["representation"])))
-        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(pseudo).tolist(), flush=True)
+        t0 = time.time(); arrays, diag = pipeline_arrays(arg); arrays.pop("logits")
+        np.savez(out, **arrays)
+        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(arrays["pseudo"]).tolist(), flush=True)
 
 # the two hedges, patched in for this script only (DFR's own code path when a fit has neither); classes_first is the
 # package's DFR(equal_classes=True)

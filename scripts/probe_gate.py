@@ -26,7 +26,7 @@ balance. DFR(equal_classes=True) changes 1 of the 69 (balanced MultiShortcut-MNI
 import json, sys, time
 import numpy as np, torch
 from exmap.dfr import DFR, DFR_PUBLISHED
-from exmap.metrics import accuracy_summary
+from probe_runs import cached_test_wga, outcome_line
 from exmap.experiment import project_root
 from exmap.pipeline import proxy_worst_accuracy, erm_outcome
 torch.set_num_threads(1)
@@ -34,28 +34,19 @@ root = project_root(); cache = root/"cache/probes/gate"; path = root/"results/pr
 N_SPLITS = 10
 
 def dump(args):
-    sys.path.insert(0, str(root/"scripts"))
-    from probe_runs import run
-    from exmap.pipeline import exmap_pseudo_groups
-    from exmap.train import predict
+    from probe_runs import pipeline_arrays
     cache.mkdir(parents=True, exist_ok=True)
     for arg in args:
         out = cache/f"{arg.replace(':', '_')}.npz"
         if out.exists(): continue
-        t0 = time.time(); erm, xv, yv, gv, H, Fv, Ft, score, seed = run(arg)
-        yt, gt, ng = score.test
-        yv = np.asarray(yv)
-        pseudo, diag = exmap_pseudo_groups(erm, xv, yv, heatmaps=H, random_state=seed, progress=False)
-        logits = predict(erm, xv)
-        np.savez(out, Fv=np.asarray(Fv), yv=yv, gv=np.asarray(gv), pseudo=pseudo, Ft=np.asarray(Ft), yt=np.asarray(yt),
-                 gt=np.asarray(gt), ng=ng, seed=seed, fallback=bool(diag["fallback"]), logits=np.asarray(logits))
-        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(pseudo).tolist(), flush=True)
+        t0 = time.time(); arrays, diag = pipeline_arrays(arg); np.savez(out, **arrays)
+        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(arrays["pseudo"]).tolist(), flush=True)
 
 def score():
     out = json.loads(path.read_text()) if path.exists() else {}
     for f in sorted(cache.glob("*.npz")):
         r = np.load(f); seed = int(r["seed"]); Fv, yv, pseudo = r["Fv"], r["yv"], r["pseudo"]
-        wga = lambda d: round(accuracy_summary(r["yt"], d.predict(r["Ft"]), r["gt"], n_groups=int(r["ng"]))["wga"], 2)
+        wga = lambda d: cached_test_wga(r, d)
         if f.stem in out:   # scored before: add DFR(equal_classes=True) on the pseudo-groups when missing
             t = out[f.stem]["test"]
             if "pseudo_equal" not in t:
@@ -133,10 +124,8 @@ def summary():
                   f"{len(keys)} runs, on {sum(k in kept for k in harmed)} of the {len(harmed)} more than 2 below "
                   "class balance")
         for name, w in (("default", [out[k]["test"]["pseudo"] for k in keys]), ("gated", gated)):
-            w = np.array(w); d = w - np.array([out[k]["test"]["classes"] for k in keys])
-            tr = w - np.array([out[k]["test"]["true"] for k in keys])
-            print(f"{name:8s} mean {w.mean():5.1f}; more than 2 below class balance on {int((d < -2).sum()):2d}; "
-                  f"mean minus true groups {tr.mean():+5.1f}")
+            print(outcome_line(name, w, [out[k]["test"]["classes"] for k in keys],
+                               [out[k]["test"]["true"] for k in keys]))
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:] or ["--summary"]

@@ -16,7 +16,7 @@ from exmap.strategy import infer_groups
 from exmap.cluster import ExMapClusterer
 from exmap.lrp import prepare_heatmaps
 from exmap.dfr import DFR
-from exmap.metrics import accuracy_summary
+from probe_runs import cached_test_wga
 from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); cache = root/"cache/probes/gate"; parts = root/"cache/probes/george_equal"
@@ -31,7 +31,7 @@ def run(keys):
             groups = ExMapClusterer(random_state=seed).fit(Fv, yv).labels_
         else:                        # 20_cmnist / 21_msmnist: `infer_groups` on the prepared features
             groups = infer_groups("exmap_clusters", yv, heatmaps=prepare_heatmaps(Fv), random_state=seed)
-        wga = lambda d: round(accuracy_summary(r["yt"], d.predict(r["Ft"]), r["gt"], n_groups=int(r["ng"]))["wga"], 2)
+        wga = lambda d: cached_test_wga(r, d)
         res = dict(n_groups=int(len(np.unique(groups))), default=wga(DFR(random_state=seed).fit(Fv, yv, groups)),
                    equal_classes=wga(DFR(random_state=seed, equal_classes=True).fit(Fv, yv, groups)))
         (parts/f"{k}.json").write_text(json.dumps(res) + "\n")

@@ -47,3 +47,27 @@ def run(arg):
     if kind == "msmnist_valexmap": seed = int(rest[0]); return (*msmnist_run(seed, "exmap"), seed)
     if kind == "cmnist": seed = int(rest[0]); return (*cmnist_run(seed), seed)
     name, seed = rest[0], int(rest[1]); return (*suite_run(name, seed), seed)
+
+def pipeline_arrays(arg):
+    """The default pipeline's pseudo-groups on one run (`exmap_pseudo_groups`, library defaults) with what the probes
+    score them by, as arrays for `np.savez`, and the pipeline's diagnostics."""
+    from exmap.pipeline import exmap_pseudo_groups
+    from exmap.train import predict
+    erm, xv, yv, gv, H, Fv, Ft, score, seed = run(arg)
+    yt, gt, ng = score.test; yv = np.asarray(yv)
+    pseudo, diag = exmap_pseudo_groups(erm, xv, yv, heatmaps=H, random_state=seed, progress=False)
+    return dict(Fv=np.asarray(Fv), yv=yv, gv=np.asarray(gv), pseudo=pseudo, Ft=np.asarray(Ft), yt=np.asarray(yt),
+                gt=np.asarray(gt), ng=ng, seed=seed, fallback=bool(diag["fallback"]),
+                rep=str(diag.get("auto", {}).get("chosen", diag["settings"]["representation"])),
+                logits=np.asarray(predict(erm, xv))), diag
+
+def cached_test_wga(r, model) -> float:
+    "Test worst-group accuracy (%) of a head fitted on a cached run's validation features (`pipeline_arrays`)."
+    from exmap.metrics import accuracy_summary
+    return round(accuracy_summary(r["yt"], model.predict(r["Ft"]), r["gt"], n_groups=int(r["ng"]))["wga"], 2)
+
+def outcome_line(name, w, classes, true, width=8) -> str:
+    "Mean test WGA of a rule over runs, how often it lands more than 2 below class balance, and its gap to true groups."
+    w = np.asarray(w); d = w - np.asarray(classes)
+    return (f"{name:{width}s} mean {w.mean():5.1f}; more than 2 below class balance on {int((d < -2).sum()):2d}; "
+            f"mean minus true groups {(w - np.asarray(true)).mean():+5.1f}")

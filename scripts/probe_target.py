@@ -20,14 +20,13 @@ predicted class stays what ExMap explains."""
 import json, sys, time
 import numpy as np, torch
 from exmap.dfr import DFR
-from exmap.metrics import accuracy_summary
+from probe_runs import cached_test_wga, outcome_line
 from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); path = root/"results/probes/target.json"; gate = root/"results/probes/gate.json"
 parts = root/"cache/probes/target"   # one JSON per run (runs in parallel), gathered into `path` by --summary
 
 def run(args):
-    sys.path.insert(0, str(root/"scripts"))
     from probe_runs import run as load
     from exmap.pipeline import exmap_pseudo_groups, EXMAP_DEFAULTS
     from exmap.lrp import compute_heatmaps
@@ -46,7 +45,7 @@ def run(args):
         r = np.load(root/f"cache/probes/gate/{key}.npz")
         assert np.array_equal(r["yv"], yv), "the gate cache holds another validation set"
         F, y = np.asarray(Fv), yv
-        wga = lambda d: round(accuracy_summary(r["yt"], d.predict(r["Ft"]), r["gt"], n_groups=int(r["ng"]))["wga"], 2)
+        wga = lambda d: cached_test_wga(r, d)
         res = dict(fallback=bool(diag["fallback"]), n_groups=int(len(np.unique(pseudo))),
                    rep=str(diag.get("auto", {}).get("chosen", diag["settings"]["representation"])),
                    sizes=np.bincount(pseudo).tolist(),
@@ -71,10 +70,8 @@ def summary():
                   f"{out[k]['fallback']!s:5s} {out[k]['rep']}")
         for name, w in (("predicted", [g[k]["test"]["pseudo"] for k in keys]),
                         ("true class", [out[k]["test_true_target"] for k in keys])):
-            w = np.array(w); d = w - np.array([g[k]["test"]["classes"] for k in keys])
-            tr = w - np.array([g[k]["test"]["true"] for k in keys])
-            print(f"{name:10s} mean {w.mean():5.1f}; more than 2 below class balance on {int((d < -2).sum()):2d}; "
-                  f"mean minus true groups {tr.mean():+5.1f}")
+            print(outcome_line(name, w, [g[k]["test"]["classes"] for k in keys], [g[k]["test"]["true"] for k in keys],
+                               width=10))
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:] or ["--summary"]
