@@ -124,6 +124,17 @@ def _flagged(z, threshold, gap, min_gap):
     flagged = np.nan_to_num(z, nan=-np.inf) > threshold
     return flagged & (gap >= min_gap) if min_gap > 0 else flagged
 
+def _class_lifts(cls, sizes, err, flagged) -> dict:
+    "Per class with flagged groups: their error rate taken together over the rest of the class's (inf if that is 0)."
+    out = {}
+    for c in np.unique(cls):
+        f, rest = (cls == c) & flagged, (cls == c) & ~flagged
+        if not f.any() or not sizes[f].sum(): continue
+        e_f = (sizes[f] * err[f]).sum() / sizes[f].sum()
+        e_r = (sizes[rest] * err[rest]).sum() / sizes[rest].sum() if sizes[rest].sum() else 0.0
+        out[c.item() if isinstance(c, np.generic) else c] = float(e_f / e_r) if e_r > 0 else (np.inf if e_f else 1.)
+    return out
+
 def merge_by_evidence(y,        # class labels (N,)
                       groups,   # group ids (N,), dense 0..G-1
                       z,        # `minority_evidence` z per group (G,), NaN where untested
@@ -257,6 +268,9 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
         The groups the head was balanced by (the ones given, made dense, after pooling) and their number.
     pool_evidence_ : dict
         What pooling saw, per (class, group given) pair (keys: see "Pooling's evidence"); {} when nothing was pooled.
+    pool_lift_, pool_gated_ : dict; bool
+        Per class with minority evidence (its label -> lift): how many times as often the class-balanced heads err on
+        its flagged groups as on the rest of the class; and whether `min_error_lift` sent the fit to class balance.
     C_ : float
         The inverse L1 strength chosen (the only one when `C_grid` has one value).
     tune_scores_ : dict
@@ -296,11 +310,13 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
                  equal_classes: bool = False, # balance="weight": every class the same total weight, shared by its
                                               # groups (`group_weights(groups, y)`); False: every group the same
                  min_error_gap: float = 0.0, # pool="evidence": evidence also needs this error gap (0.05: 5 points)
+                 min_error_lift: float = 0.0, # pool="evidence": unless every class's flagged groups err this many
+                                              # times as often as the rest of it, class balance (0: off; see below)
                 ):
         self.C_grid, self.n_models, self.n_tune_splits, self.l1_ratio = C_grid, n_models, n_tune_splits, l1_ratio
         self.min_group_size, self.small_groups, self.standardize = min_group_size, small_groups, standardize
         self.random_state, self.balance, self.pool, self.max_iter = random_state, balance, pool, max_iter
-        self.equal_classes, self.min_error_gap = equal_classes, min_error_gap
+        self.equal_classes, self.min_error_gap, self.min_error_lift = equal_classes, min_error_gap, min_error_lift
 
 # %% ../nbs/06_dfr.ipynb #c732d29a
 @patch
@@ -334,8 +350,12 @@ def _pooled(self: DFR, Xs, yi, groups, rs):
         right[b] = head_labels(*self._fit_head(C, Xs[a], yi[a], yi[a], rs)[:2], Xs[b]) == yi[b]
     z, threshold = minority_evidence(yi, groups, right)
     pooled = first_seen_ids(yi, merge_by_evidence(yi, groups, z, threshold, right=right, min_gap=self.min_error_gap))
-    self.pool_evidence_ = _evidence_table(self.classes_, yi, given, groups, right, z, threshold, pooled,
-                                          self.min_error_gap)
+    self.pool_evidence_ = ev = _evidence_table(self.classes_, yi, given, groups, right, z, threshold, pooled,
+                                               self.min_error_gap)
+    lifts = _class_lifts(ev["class"], ev["size"], ev["error"], ev["evidence"])
+    self.pool_lift_ = lifts
+    self.pool_gated_ = bool(self.min_error_lift > 0 and lifts and min(lifts.values()) < self.min_error_lift)
+    if self.pool_gated_: return yi.astype(np.int64)  # errors not concentrated enough in some class: class balance
     return pooled  # ids that do not depend on how the groups given were numbered
 
 def _evidence_table(classes, yi, given, pairs, right, z, threshold, pooled, min_gap) -> dict:
@@ -415,13 +435,15 @@ def fit(self: DFR, X, y=None, groups=None):
     check_choice(self.pool, ("none", "evidence"), "pool rule")
     if not 0 <= self.min_error_gap < 1:
         raise ValueError(f"min_error_gap={self.min_error_gap!r}: pass a fraction in [0, 1), e.g. 0.05 for 5 points.")
+    if not self.min_error_lift >= 0:
+        raise ValueError(f"min_error_lift={self.min_error_lift!r}: pass a ratio >= 0, e.g. 30 (0: off).")
     if not list(self.C_grid): raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
     rs = check_random_state(self.random_state)
     self._stats = {}  # every l1_heads fit of this call counts here (see the end)
     self.scaler_ = StandardScaler(with_mean=self.standardize, with_std=self.standardize).fit(X)
     Xs = self.scaler_.transform(X)
     self.balance_, self.balance_scores_ = ("subsample" if self.balance == "auto" else self.balance), {}
-    self.pool_evidence_ = {}
+    self.pool_evidence_, self.pool_lift_, self.pool_gated_ = {}, {}, False
     if self.pool == "evidence" and groups.max() + 1 > len(self.classes_): groups = self._pooled(Xs, yi, groups, rs)
     self.groups_, self.n_groups_ = groups, int(groups.max()) + 1
     if self.balance == "auto": self.balance_, self.balance_scores_ = self._choose_balance(Xs, yi, groups, rs)
