@@ -14,7 +14,7 @@ to find, each class's samples shuffled across the pseudo-groups of that class an
 Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py run [part parts]   (e.g. 0 2 and 1 2 in parallel)
        .venv/bin/python scripts/probe_lift.py --summary
 Each run writes cache/probes/lift/<run>.json; --summary gathers them into results/probes/lift.json.
-Result (2026-12-07, 67 runs): the smallest class lift of the pseudo-groups is 51.5 or more on the 41 strong runs,
+Result (2026-12-07, 68 runs): the smallest class lift of the pseudo-groups is 51.5 or more on the 42 strong runs,
 2.5-47.1 on the 23 weak ones, 1.6-2.2 on balanced MultiShortcut-MNIST. At L = 30: no strong run changes, balanced
 MultiShortcut-MNIST gets class balance (93.2 -> 95.1), 22 weak runs do too (harmed 8 -> 1, mean 87.0 -> 86.0, class
 balance 86.1). The gate also refuses the true groups on all 23 weak runs (DFR() 91.8 -> 86.1) and on glyph_95 (81.6-84.7
@@ -67,8 +67,8 @@ def summary():
         if not runs: continue
         cls, true = [v["classes"] for v in runs.values()], [v["true_default"] for v in runs.values()]
         lows = [lo(v["lift_pseudo"]) for v in runs.values()]
-        print(f"== {kd}: {len(runs)} runs; smallest class lift of the pseudo-groups {min(lows):.1f} to {max(lows):.1f}; "
-              f"class balance {np.mean(cls):.1f}")
+        print(f"== {kd}: {len(runs)} runs; smallest class lift of the pseudo-groups {min(lows):.1f} to "
+              f"{max(lows):.1f}; class balance {np.mean(cls):.1f}")
         print(outcome_line("default", [v["pseudo_default"] for v in runs.values()], cls, true, 12))
         for L in LIFTS:
             w = [v["classes"] if v["pseudo_gated"][str(L)] else v["pseudo_default"] for v in runs.values()]
