@@ -9,7 +9,7 @@ Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_judges.py suite:tex
 Writes results/probes/judges.json (runs already there are kept); `--summary` prints the table from it."""
 import sys, json
 import numpy as np, torch
-from probe_runs import run
+from probe_runs import run, picks
 from exmap.experiment import project_root
 from exmap.train import predict
 from exmap.concepts import concept_relevance
@@ -18,13 +18,6 @@ from exmap.dfr import DFR
 torch.set_num_threads(1)
 root = project_root(); path = root/"results/probes/judges.json"
 out = json.loads(path.read_text()) if path.exists() else {}
-
-def picks(r):
-    "Each rule's pick, from the record: every `judges` alone, and 'all+veto' (all, unless the head falls behind on own)."
-    if not r["record"]: return {j: "pixel" for j in (*JUDGES, "all+veto")}  # both inputs fell back
-    win = {j: "concept" if r["record"][j]["diff"] > r["record"][j]["two_se"] else "pixel" for j in JUDGES}
-    veto = not r["fallback"]["pixel"] and r["record"]["own"]["diff"] < -r["record"]["own"]["two_se"]
-    return {**win, "all+veto": "pixel" if veto else win["all"]}
 
 def summary():
     rules = (*JUDGES, "all+veto")

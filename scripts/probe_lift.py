@@ -89,6 +89,80 @@ def summary():
             print(f"   {k}: true groups' lifts {v['lift_true']}, DFR() {v['true_default']:.1f} -> class balance "
                   f"{v['classes']:.1f}")
 
+
+# `choice`: the lift as a rule between ExMap's two inputs. For each run of results/probes/judges.json (the runs where
+# the plain rule took concept, the weak runs, balanced MultiShortcut-MNIST seed 0), ExMap's grouping from pixel
+# heatmaps and from concept relevance (`exmap_groups`, the defaults but the input, as probe_judges.py makes them) and
+# each one's `pool_lift_`; the test WGA of DFR on each is judges.json's. Also the runs the veto could move that
+# judges.json lacks (EXTRA: balanced MultiShortcut-MNIST seeds 1-2, its ExMap validation, C-MNIST and its local
+# clustering), with the rule's picks and test WGA computed here. Usage: probe_lift.py choice [part parts], then
+# --choice-summary (gathers results/probes/lift_choice.json). Result (2026-12-07, 56 runs): waiving the veto when
+# concept's smallest class lift is at least L and above pixel's changes, at L = 60 or 100, one run, texture_95 seed 2
+# (13.5 -> 66.7); at 50 also color_95@0.7 and patch_95@0.8 seed 0 (a new harm); C-MNIST local seed 2 (both inputs'
+# lifts infinite) stays. One run of one benchmark: not a rule to adopt.
+EXTRA = ["msmnist:1", "msmnist:2",
+         *(f"{k}:{s}" for k in ("msmnist_valexmap", "cmnist", "cmnist_local") for s in range(3))]
+
+def choice(part=0, n_parts=1):
+    from probe_runs import run as load_run
+    from exmap.train import predict
+    from exmap.concepts import concept_relevance
+    from exmap.pipeline import EXMAP_DEFAULTS, AUTO_CANDIDATES, exmap_groups
+    from exmap.pipeline import choose_grouping
+    judged = json.loads((root/"results/probes/judges.json").read_text()); out_dir = root/"cache/probes/lift_choice"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for arg in (list(judged) + EXTRA)[part::n_parts]:
+        f = out_dir/f"{arg.replace(':', '_')}.json"
+        if f.exists(): continue
+        local = arg.startswith("cmnist_local:")   # 20_cmnist's "ExMap (local)" row: the clusterer's local mode
+        t0 = time.time(); erm, xv, yv, gv, H, Fv, Ft, score, seed = load_run(arg.replace("cmnist_local", "cmnist"))
+        yv, Fv = np.asarray(yv), np.asarray(Fv); logits = predict(erm, xv).numpy()
+        R = concept_relevance(erm, xv, composite=EXMAP_DEFAULTS["explainer"], progress=False)[0]
+        res, G = {}, {}
+        for rep in AUTO_CANDIDATES:
+            g, d = exmap_groups(H, yv, logits, concepts=R, features=Fv, random_state=seed, representation=rep,
+                                **(dict(mode="local") if local else {}))
+            G[rep] = g
+            res[rep] = dict(fallback=bool(d["fallback"]), sizes=np.bincount(g).tolist(),
+                            lift={str(c): round(v, 2) for c, v in lifts(Fv, yv, g, seed).items()})
+        if arg in EXTRA:   # what probe_judges.py records for its runs: the rule's picks and the test WGA of each
+            fell = all(res[k]["fallback"] for k in AUTO_CANDIDATES)
+            res["picks"] = {"all": "pixel", "all+veto": "pixel"} if fell else {
+                "all": choose_grouping(Fv, yv, G, random_state=seed, own_veto=False)[0],
+                "all+veto": choose_grouping(Fv, yv, G, random_state=seed)[0]}
+            res["test_wga"] = {k: round(score(DFR(random_state=seed).fit(Fv, yv, g), Ft), 1)
+                               for k, g in (("classes", None), *G.items())}
+        f.write_text(json.dumps(res) + "\n"); print(arg, f"{time.time() - t0:.0f} s", flush=True)
+
+def choice_summary():
+    from probe_runs import picks
+    judged = json.loads((root/"results/probes/judges.json").read_text()); src = root/"cache/probes/lift_choice"
+    saved = root/"results/probes/lift_choice.json"; got = json.loads(saved.read_text()) if saved.exists() else {}
+    for f in sorted(src.glob("*.json")): got.setdefault(f.stem, json.loads(f.read_text()))
+    saved.write_text(json.dumps(dict(sorted(got.items())), indent=1) + "\n")
+    lo, rows = lambda d: min(d.values(), default=float("inf")), []
+    print(f"{'run':26s} {'pixel lift':>10s} {'concept lift':>12s}  test WGA: classes  pixel concept  default pick")
+    for arg in list(judged) + EXTRA:
+        if arg.replace(":", "_") not in got: continue
+        c = got[arg.replace(":", "_")]
+        pk, w = (picks(judged[arg]), judged[arg]["test_wga"]) if arg in judged else (c["picks"], c["test_wga"])
+        lp, lc = lo(c["pixel"]["lift"]), lo(c["concept"]["lift"])
+        print(f"{arg:26s} {lp:10.1f} {lc:12.1f}  {w['classes']:15.1f} {w['pixel']:6.1f} {w['concept']:7.1f}  "
+              f"{pk['all+veto']}")
+        rows.append((arg, pk, w, lp, lc))
+    # the default rule (all + veto), and the veto waived when concept's lift is at least L and above pixel's
+    for L in (None, 30, 50, 60, 100):
+        got, changed = [], []
+        for arg, pk, w, lp, lc in rows:
+            k = "concept" if L is not None and pk["all"] == "concept" and lc >= L and lc > lp else pk["all+veto"]
+            got.append((w[k], w["classes"], "@" in arg))
+            if k != pk["all+veto"]: changed.append(f"{arg} {w[pk['all+veto']]:.1f} -> {w[k]:.1f}")
+        W, cls, weak = (np.array([g[i] for g in got]) for i in range(3))
+        print(f"{'all+veto' if L is None else f'veto waived at lift {L}':26s} mean {W.mean():5.1f}; more than 2 below "
+              f"class balance on {int((W - cls < -2).sum())} ({int((W - cls < -2)[weak].sum())} weak); "
+              f"changed: {', '.join(changed) or 'none'}")
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:] or ["--summary"]
-    {"run": lambda: run(*map(int, args)), "--summary": summary}[cmd]()
+    {"run": lambda: run(*map(int, args)), "--summary": summary, "choice": lambda: choice(*map(int, args)),
+     "--choice-summary": choice_summary}[cmd]()

@@ -71,3 +71,12 @@ def outcome_line(name, w, classes, true, width=8) -> str:
     w = np.asarray(w); d = w - np.asarray(classes)
     return (f"{name:{width}s} mean {w.mean():5.1f}; more than 2 below class balance on {int((d < -2).sum()):2d}; "
             f"mean minus true groups {(w - np.asarray(true)).mean():+5.1f}")
+
+def picks(r):
+    """Each rule's pick between ExMap's pixel and concept groupings, from a probe_judges.py record: every `judges`
+    alone, and 'all+veto' (all, unless the head falls behind on its own groups)."""
+    from exmap.pipeline import JUDGES
+    if not r["record"]: return {j: "pixel" for j in (*JUDGES, "all+veto")}  # both inputs fell back
+    win = {j: "concept" if r["record"][j]["diff"] > r["record"][j]["two_se"] else "pixel" for j in JUDGES}
+    veto = not r["fallback"]["pixel"] and r["record"]["own"]["diff"] < -r["record"]["own"]["two_se"]
+    return {**win, "all+veto": "pixel" if veto else win["all"]}
