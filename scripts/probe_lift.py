@@ -8,17 +8,23 @@ there at least L times as often as on the rest of the class (`pool_lift_`), and 
 It sees what a user has (validation features, class labels, the groups given); test WGA and the true groups are read
 only for the outcome columns. Runs: the pseudo-groups `probe_gate.py dump` cached (the default pipeline,
 `exmap_pseudo_groups`, on the 24 weak runs, the suite's 13 benchmarks, both MultiShortcut-MNIST validations and C-MNIST,
-3 seeds; runs that fell back are class balance already and are skipped). Beside them: the same gate on the true groups
-(`DFR()` with its defaults; the tables' oracle is `DFR_PUBLISHED`, which does not pool), and two controls with nothing
-to find, each class's samples shuffled across the pseudo-groups of that class and each class split in two at random.
-Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py run [part parts]   (e.g. 0 2 and 1 2 in parallel)
+3 seeds; runs that fell back are class balance already and are skipped), and (`dump`, cached apart in
+cache/probes/noshortcut) four suite benchmarks at p = 0.5, models without a shortcut, fallbacks kept. Beside them: the
+same gate on the true groups (`DFR()` with its defaults; the tables' oracle is `DFR_PUBLISHED`, which does not pool),
+and two controls with nothing to find, each class's samples shuffled across the pseudo-groups of that class and each
+class split in two at random.
+Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py dump suite:color_95@0.5:0 ...  (no-shortcut runs)
+       bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py run [part parts]   (e.g. 0 2 and 1 2 in parallel)
        .venv/bin/python scripts/probe_lift.py --summary
 Each run writes cache/probes/lift/<run>.json; --summary gathers them into results/probes/lift.json.
 Result (2026-12-07, 68 runs): the smallest class lift of the pseudo-groups is 51.5 or more on the 42 strong runs,
 2.5-47.1 on the 23 weak ones, 1.6-2.2 on balanced MultiShortcut-MNIST. At L = 30: no strong run changes, balanced
 MultiShortcut-MNIST gets class balance (93.2 -> 95.1), 22 weak runs do too (harmed 8 -> 1, mean 87.0 -> 86.0, class
 balance 86.1). The gate also refuses the true groups on all 23 weak runs (DFR() 91.8 -> 86.1) and on glyph_95 (81.6-84.7
--> 56.1-57.6): it stays an opt-in."""
+-> 56.1-57.6): it stays an opt-in. Without a shortcut (color, patch, texture, object at p 0.5, 3 seeds; dumped
+2026-12-07) the pipeline's check says "go" on all 12 and DFR+ExMap lands more than 2 below class balance on 8 (mean
+90.8 against 93.3); the smallest class lift is 1.4-30.8, and the gate at 30 sends 11 to class balance (1 harmed, mean
+92.8), at 50 all 12."""
 import json, sys, time
 import numpy as np, torch
 from exmap.dfr import DFR
@@ -26,11 +32,23 @@ from probe_runs import cached_test_wga, outcome_line
 from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); cache = root/"cache/probes/gate"; parts = root/"cache/probes/lift"
+none_cache = root/"cache/probes/noshortcut"   # `dump`: models without a shortcut (p 0.5), kept apart from probe_gate's
 path = root/"results/probes/lift.json"
 LIFTS = (10, 20, 30, 50, 100)
 
 def kind(k):
+    if "@0.5" in k: return "no shortcut"
     return "weak" if "@" in k else "balanced msmnist" if k.startswith("msmnist_") and "valexmap" not in k else "strong"
+
+def dump(args):
+    "The default pipeline's pseudo-groups on runs without a shortcut (e.g. suite:color_95@0.5:0), as probe_gate caches."
+    from probe_runs import pipeline_arrays
+    none_cache.mkdir(parents=True, exist_ok=True)
+    for arg in args:
+        out = none_cache/f"{arg.replace(':', '_')}.npz"
+        if out.exists(): continue
+        t0 = time.time(); arrays, diag = pipeline_arrays(arg); np.savez(out, **arrays)
+        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(arrays["pseudo"]).tolist(), flush=True)
 
 def lifts(Fv, yv, groups, seed):
     "The package's own `pool_lift_` (one C: pooling's heads use the grid's median, 0.1, either way)."
@@ -38,14 +56,15 @@ def lifts(Fv, yv, groups, seed):
 
 def run(part=0, n_parts=1):
     parts.mkdir(parents=True, exist_ok=True)
-    for f in sorted(cache.glob("*.npz"))[part::n_parts]:
+    for f in sorted([*cache.glob("*.npz"), *none_cache.glob("*.npz")])[part::n_parts]:
         r = np.load(f); k = f.stem
-        if bool(r["fallback"]) or (parts/f"{k}.json").exists(): continue
+        if (bool(r["fallback"]) and kind(k) != "no shortcut") or (parts/f"{k}.json").exists(): continue
         t0, seed, Fv, yv, gv = time.time(), int(r["seed"]), r["Fv"], r["yv"], r["gv"]
         wga = lambda groups, **kw: cached_test_wga(r, DFR(random_state=seed, **kw).fit(Fv, yv, groups))
         rng = np.random.default_rng(seed); shuffled, halves = r["pseudo"].copy(), yv * 2 + rng.integers(0, 2, len(yv))
         for c in np.unique(yv): m = yv == c; shuffled[m] = rng.permutation(shuffled[m])
-        res = dict(kind=kind(k), classes=wga(None), true_default=wga(gv), pseudo_default=wga(r["pseudo"]))
+        res = dict(kind=kind(k), fallback=bool(r["fallback"]), classes=wga(None), true_default=wga(gv),
+                   pseudo_default=wga(r["pseudo"]))
         for name, g in (("pseudo", r["pseudo"]), ("true", gv), ("shuffled", shuffled), ("halves", halves)):
             res[f"lift_{name}"] = {str(c): round(v, 2) for c, v in lifts(Fv, yv, g, seed).items()}
         for name in ("pseudo", "true"):   # the gate at every L: the default's fit, or class balance's (checked below)
@@ -62,14 +81,15 @@ def summary():
     for f in sorted(parts.glob("*.json")): out.setdefault(f.stem, json.loads(f.read_text()))
     path.write_text(json.dumps(dict(sorted(out.items())), indent=1) + "\n")
     lo = lambda d: min(d.values(), default=float("inf"))
-    for kd in ("strong", "weak", "balanced msmnist"):
+    for kd in ("strong", "weak", "balanced msmnist", "no shortcut"):
         runs = {k: v for k, v in out.items() if v["kind"] == kd}
         if not runs: continue
         cls, true = [v["classes"] for v in runs.values()], [v["true_default"] for v in runs.values()]
         lows = [lo(v["lift_pseudo"]) for v in runs.values()]
         print(f"== {kd}: {len(runs)} runs; smallest class lift of the pseudo-groups {min(lows):.1f} to "
               f"{max(lows):.1f}; class balance {np.mean(cls):.1f}")
-        print(outcome_line("default", [v["pseudo_default"] for v in runs.values()], cls, true, 12))
+        fell = f"; the pipeline fell back on {sum(v['fallback'] for v in runs.values())}" if kd == "no shortcut" else ""
+        print(outcome_line("default", [v["pseudo_default"] for v in runs.values()], cls, true, 12) + fell)
         for L in LIFTS:
             w = [v["classes"] if v["pseudo_gated"][str(L)] else v["pseudo_default"] for v in runs.values()]
             sent = sum(v["pseudo_gated"][str(L)] for v in runs.values())
@@ -164,5 +184,5 @@ def choice_summary():
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:] or ["--summary"]
-    {"run": lambda: run(*map(int, args)), "--summary": summary, "choice": lambda: choice(*map(int, args)),
-     "--choice-summary": choice_summary}[cmd]()
+    {"dump": lambda: dump(args), "run": lambda: run(*map(int, args)), "--summary": summary,
+     "choice": lambda: choice(*map(int, args)), "--choice-summary": choice_summary}[cmd]()
