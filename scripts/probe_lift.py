@@ -13,7 +13,8 @@ cache/probes/noshortcut) four suite benchmarks at p = 0.5, models without a shor
 same gate on the true groups (`DFR()` with its defaults; the tables' oracle is `DFR_PUBLISHED`, which does not pool),
 and two controls with nothing to find, each class's samples shuffled across the pseudo-groups of that class and each
 class split in two at random.
-Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py dump suite:color_95@0.5:0 ...  (no-shortcut runs)
+Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py dump suite:color_95@0.5:0 ...  (no-shortcut runs:
+       color, patch, texture, object, noise, shade and glyph _95 at @0.5, seeds 0-2)
        bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py run [part parts]   (e.g. 0 2 and 1 2 in parallel)
        .venv/bin/python scripts/probe_lift.py --summary
 Each run writes cache/probes/lift/<run>.json; --summary gathers them into results/probes/lift.json.
@@ -21,10 +22,10 @@ Result (2026-12-07, 68 runs): the smallest class lift of the pseudo-groups is 51
 2.5-47.1 on the 23 weak ones, 1.6-2.2 on balanced MultiShortcut-MNIST. At L = 30: no strong run changes, balanced
 MultiShortcut-MNIST gets class balance (93.2 -> 95.1), 22 weak runs do too (harmed 8 -> 1, mean 87.0 -> 86.0, class
 balance 86.1). The gate also refuses the true groups on all 23 weak runs (DFR() 91.8 -> 86.1) and on glyph_95 (81.6-84.7
--> 56.1-57.6): it stays an opt-in. Without a shortcut (color, patch, texture, object at p 0.5, 3 seeds; dumped
-2026-12-07) the pipeline's check says "go" on all 12 and DFR+ExMap lands more than 2 below class balance on 8 (mean
-90.8 against 93.3); the smallest class lift is 1.4-30.8, and the gate at 30 sends 11 to class balance (1 harmed, mean
-92.8), at 50 all 12."""
+-> 56.1-57.6): it stays an opt-in. Without a shortcut (the seven two-class kinds at p 0.5, 3 seeds; dumped
+2026-12-07) the pipeline's check says "go" on all 21 and DFR+ExMap lands more than 2 below class balance on 16 (mean
+90.0 against 93.1); the smallest class lift is 1.4-30.8, and the gate at 30 sends 20 to class balance (1 harmed, mean
+92.9), at 50 all 21."""
 import json, sys, time
 import numpy as np, torch
 from exmap.dfr import DFR
