@@ -23,7 +23,7 @@ where the pseudo-groups gain 33-61 points: mean 64.7 -> 51.4. The ERM-error-weig
 the way worst-group accuracy does. `choose_grouping` with class balance first (`choose`) keeps the pseudo-groups on
 all 8 harmed weak runs (their heads win on the pseudo-groups by 11-66 points) and sends 8 of the other 45 to class
 balance. DFR(equal_classes=True) changes 1 of the 69 (balanced MultiShortcut-MNIST seed 1, 92.2 -> 94.3)."""
-import json, sys, time
+import json, sys
 import numpy as np, torch
 from exmap.dfr import DFR, DFR_PUBLISHED
 from probe_runs import cached_test_wga, outcome_line
@@ -34,13 +34,8 @@ root = project_root(); cache = root/"cache/probes/gate"; path = root/"results/pr
 N_SPLITS = 10
 
 def dump(args):
-    from probe_runs import pipeline_arrays
-    cache.mkdir(parents=True, exist_ok=True)
-    for arg in args:
-        out = cache/f"{arg.replace(':', '_')}.npz"
-        if out.exists(): continue
-        t0 = time.time(); arrays, diag = pipeline_arrays(arg); np.savez(out, **arrays)
-        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(arrays["pseudo"]).tolist(), flush=True)
+    from probe_runs import dump_runs
+    dump_runs(args, cache)
 
 def score():
     out = json.loads(path.read_text()) if path.exists() else {}

@@ -43,13 +43,8 @@ def kind(k):
 
 def dump(args):
     "The default pipeline's pseudo-groups on runs without a shortcut (e.g. suite:color_95@0.5:0), as probe_gate caches."
-    from probe_runs import pipeline_arrays
-    none_cache.mkdir(parents=True, exist_ok=True)
-    for arg in args:
-        out = none_cache/f"{arg.replace(':', '_')}.npz"
-        if out.exists(): continue
-        t0 = time.time(); arrays, diag = pipeline_arrays(arg); np.savez(out, **arrays)
-        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(arrays["pseudo"]).tolist(), flush=True)
+    from probe_runs import dump_runs
+    dump_runs(args, none_cache)
 
 def lifts(Fv, yv, groups, seed):
     "The package's own `pool_lift_` (one C: pooling's heads use the grid's median, 0.1, either way)."

@@ -61,6 +61,16 @@ def pipeline_arrays(arg):
                 rep=str(diag.get("auto", {}).get("chosen", diag["settings"]["representation"])),
                 logits=np.asarray(predict(erm, xv))), diag
 
+def dump_runs(args, cache_dir):
+    "`pipeline_arrays` of each run in `args` saved as <cache_dir>/<run>.npz (runs already there are skipped)."
+    import time
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for arg in args:
+        out = cache_dir/f"{arg.replace(':', '_')}.npz"
+        if out.exists(): continue
+        t0 = time.time(); arrays, diag = pipeline_arrays(arg); np.savez(out, **arrays)
+        print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(arrays["pseudo"]).tolist(), flush=True)
+
 def cached_test_wga(r, model) -> float:
     "Test worst-group accuracy (%) of a head fitted on a cached run's validation features (`pipeline_arrays`)."
     from exmap.metrics import accuracy_summary
