@@ -260,31 +260,25 @@ class DFR(LinearHead, ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray, shape (n_classes,)
         The class labels seen in `fit` (any labels `np.unique` can sort: ints, strings, ...).
-    n_features_in_ : int
-        Number of features seen in `fit`.
-    scaler_ : StandardScaler
-        Standardisation fitted on the features given to `fit`.
+    n_features_in_, scaler_ : int; StandardScaler
+        Number of features seen in `fit`, and the standardisation fitted on them.
     groups_, n_groups_ : ndarray of int64, shape (n_samples,); int
         The groups the head was balanced by (the ones given, made dense, after pooling) and their number.
     pool_evidence_ : dict
         What pooling saw, per (class, group given) pair (keys: see "Pooling's evidence"); {} when nothing was pooled.
     pool_lift_, pool_gated_ : dict; bool
-        Per class with minority evidence (its label -> lift): how many times as often the class-balanced heads err on
-        its flagged groups as on the rest of the class; and whether `min_error_lift` sent the fit to class balance.
+        Class label -> how many times as often pooling's heads err on its flagged groups as on the rest of the class
+        (classes with minority evidence only); and whether `min_error_lift` sent the fit to class balance.
     C_ : float
         The inverse L1 strength chosen (the only one when `C_grid` has one value).
     tune_scores_ : dict
-        C -> mean worst-group accuracy over the tuning splits, the same splits for every C (empty when `C_grid` has
-        one value).
+        C -> mean worst-group accuracy over the same tuning splits for every C (empty when `C_grid` has one value).
     balance_ : str
         The balancing used: `balance`, or with `balance="auto"` the one chosen ("subsample" or "weight").
     balance_scores_ : dict
-        With `balance="auto"`: each balancing -> its best mean worst-group accuracy over the same validation halves
-        (empty otherwise).
-    coef_ : ndarray of float64, shape (1, n_features) for two classes, (n_classes, n_features) otherwise
-        Averaged weights of the final head.
-    intercept_ : ndarray of float64, shape (1,) or (n_classes,)
-        Averaged intercepts.
+        With `balance="auto"`: each balancing -> its best mean worst-group accuracy on the same halves (else empty).
+    coef_, intercept_ : ndarray of float64, shape (1, n_features) and (1,) for two classes, else (n_classes, ...)
+        Averaged weights and intercepts of the final head.
     balanced_size_ : int
         Median size of the balanced training samples of the final head (with `balance="weight"`: every sample).
     n_fits_, n_unconverged_, n_unconverged_final_ : int

@@ -16,7 +16,7 @@ from exmap.strategy import infer_groups
 from exmap.cluster import ExMapClusterer
 from exmap.lrp import prepare_heatmaps
 from exmap.dfr import DFR
-from probe_runs import cached_test_wga
+from probe_runs import cached_test_wga, gather_parts
 from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); cache = root/"cache/probes/gate"; parts = root/"cache/probes/george_equal"
@@ -38,9 +38,7 @@ def run(keys):
         print(k, f"{time.time() - t0:.0f} s", res, flush=True)
 
 def summary():
-    out = json.loads(path.read_text()) if path.exists() else {}
-    for f in sorted(parts.glob("*.json")): out.setdefault(f.stem, json.loads(f.read_text()))
-    path.write_text(json.dumps(dict(sorted(out.items())), indent=1) + "\n")
+    out = gather_parts(parts, path)
     moved = {k: v for k, v in out.items() if abs(v["default"] - v["equal_classes"]) > 0.005}
     print(f"{len(out)} runs; equal_classes changes the GEORGE(DFR) test WGA on {len(moved)}: " + ", ".join(
         f"{k} {v['default']:.1f} -> {v['equal_classes']:.1f}" for k, v in moved.items()))

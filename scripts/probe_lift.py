@@ -29,13 +29,17 @@ balance 86.1). The gate also refuses the true groups on all 23 weak runs (DFR() 
 import json, sys, time
 import numpy as np, torch
 from exmap.dfr import DFR
-from probe_runs import cached_test_wga, outcome_line
+from probe_runs import cached_test_wga, outcome_line, gather_parts
 from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); cache = root/"cache/probes/gate"; parts = root/"cache/probes/lift"
 none_cache = root/"cache/probes/noshortcut"   # `dump`: models without a shortcut (p 0.5), kept apart from probe_gate's
 path = root/"results/probes/lift.json"
 LIFTS = (10, 20, 30, 50, 100)
+
+def smallest(lifts: dict) -> float:
+    "A run's smallest class lift (inf when pooling flagged no group: nothing for the gate to refuse)."
+    return min(lifts.values(), default=float("inf"))
 
 def kind(k):
     if "@0.5" in k: return "no shortcut"
@@ -64,7 +68,7 @@ def run(part=0, n_parts=1):
         for name, g in (("pseudo", r["pseudo"]), ("true", gv), ("shuffled", shuffled), ("halves", halves)):
             res[f"lift_{name}"] = {str(c): round(v, 2) for c, v in lifts(Fv, yv, g, seed).items()}
         for name in ("pseudo", "true"):   # the gate at every L: the default's fit, or class balance's (checked below)
-            lo = min(res[f"lift_{name}"].values(), default=np.inf)
+            lo = smallest(res[f"lift_{name}"])
             res[f"{name}_gated"] = {str(L): bool(lo < L) for L in LIFTS}
             if any(res[f"{name}_gated"].values()):
                 L = min(L for L in LIFTS if lo < L)
@@ -73,15 +77,12 @@ def run(part=0, n_parts=1):
         print(k, f"{time.time() - t0:.0f} s", flush=True)
 
 def summary():
-    out = json.loads(path.read_text()) if path.exists() else {}
-    for f in sorted(parts.glob("*.json")): out.setdefault(f.stem, json.loads(f.read_text()))
-    path.write_text(json.dumps(dict(sorted(out.items())), indent=1) + "\n")
-    lo = lambda d: min(d.values(), default=float("inf"))
+    out = gather_parts(parts, path)
     for kd in ("strong", "weak", "balanced msmnist", "no shortcut"):
         runs = {k: v for k, v in out.items() if v["kind"] == kd}
         if not runs: continue
         cls, true = [v["classes"] for v in runs.values()], [v["true_default"] for v in runs.values()]
-        lows = [lo(v["lift_pseudo"]) for v in runs.values()]
+        lows = [smallest(v["lift_pseudo"]) for v in runs.values()]
         print(f"== {kd}: {len(runs)} runs; smallest class lift of the pseudo-groups {min(lows):.1f} to "
               f"{max(lows):.1f}; class balance {np.mean(cls):.1f}")
         fell = f"; the pipeline fell back on {sum(v['fallback'] for v in runs.values())}" if kd == "no shortcut" else ""
@@ -96,7 +97,7 @@ def summary():
                   f"(sent to class balance {sum(v['true_gated'][str(L)] for v in runs.values())})")
     for c in ("shuffled", "halves"):  # "go": some group flagged by pooling and every flagged class's lift >= L
         ctl = [v[f"lift_{c}"] for v in out.values()]
-        flagged = [lo(d) for d in ctl if d]
+        flagged = [smallest(d) for d in ctl if d]
         print(f"control '{c}' ({len(ctl)} runs): pooling flags a group on {len(flagged)}"
               + (f" (smallest class lift {min(flagged):.2f} to {max(flagged):.2f}); " if flagged else "; ")
               + ", ".join(f"go at lift {L}: {sum(x >= L for x in flagged)}" for L in LIFTS))
@@ -123,8 +124,7 @@ def choice(part=0, n_parts=1):
     from probe_runs import run as load_run
     from exmap.train import predict
     from exmap.concepts import concept_relevance
-    from exmap.pipeline import EXMAP_DEFAULTS, AUTO_CANDIDATES, exmap_groups
-    from exmap.pipeline import choose_grouping
+    from exmap.pipeline import EXMAP_DEFAULTS, AUTO_CANDIDATES, exmap_groups, choose_grouping
     judged = json.loads((root/"results/probes/judges.json").read_text()); out_dir = root/"cache/probes/lift_choice"
     out_dir.mkdir(parents=True, exist_ok=True)
     for arg in (list(judged) + EXTRA)[part::n_parts]:
@@ -153,16 +153,13 @@ def choice(part=0, n_parts=1):
 def choice_summary():
     from probe_runs import picks
     judged = json.loads((root/"results/probes/judges.json").read_text()); src = root/"cache/probes/lift_choice"
-    saved = root/"results/probes/lift_choice.json"; got = json.loads(saved.read_text()) if saved.exists() else {}
-    for f in sorted(src.glob("*.json")): got.setdefault(f.stem, json.loads(f.read_text()))
-    saved.write_text(json.dumps(dict(sorted(got.items())), indent=1) + "\n")
-    lo, rows = lambda d: min(d.values(), default=float("inf")), []
+    got, rows = gather_parts(src, root/"results/probes/lift_choice.json"), []
     print(f"{'run':26s} {'pixel lift':>10s} {'concept lift':>12s}  test WGA: classes  pixel concept  default pick")
     for arg in list(judged) + EXTRA:
         if arg.replace(":", "_") not in got: continue
         c = got[arg.replace(":", "_")]
         pk, w = (picks(judged[arg]), judged[arg]["test_wga"]) if arg in judged else (c["picks"], c["test_wga"])
-        lp, lc = lo(c["pixel"]["lift"]), lo(c["concept"]["lift"])
+        lp, lc = smallest(c["pixel"]["lift"]), smallest(c["concept"]["lift"])
         print(f"{arg:26s} {lp:10.1f} {lc:12.1f}  {w['classes']:15.1f} {w['pixel']:6.1f} {w['concept']:7.1f}  "
               f"{pk['all+veto']}")
         rows.append((arg, pk, w, lp, lc))

@@ -71,6 +71,14 @@ def dump_runs(args, cache_dir):
         t0 = time.time(); arrays, diag = pipeline_arrays(arg); np.savez(out, **arrays)
         print(arg, f"{time.time() - t0:.0f} s", diag["case"], np.bincount(arrays["pseudo"]).tolist(), flush=True)
 
+def gather_parts(parts_dir, path) -> dict:
+    "The runs saved in JSON `path`, plus each per-run part <parts_dir>/<run>.json not there yet; written back sorted."
+    import json
+    out = json.loads(path.read_text()) if path.exists() else {}
+    for f in sorted(parts_dir.glob("*.json")): out.setdefault(f.stem, json.loads(f.read_text()))
+    path.write_text(json.dumps(dict(sorted(out.items())), indent=1) + "\n")
+    return out
+
 def cached_test_wga(r, model) -> float:
     "Test worst-group accuracy (%) of a head fitted on a cached run's validation features (`pipeline_arrays`)."
     from exmap.metrics import accuracy_summary

@@ -20,7 +20,7 @@ predicted class stays what ExMap explains."""
 import json, sys, time
 import numpy as np, torch
 from exmap.dfr import DFR
-from probe_runs import cached_test_wga, outcome_line
+from probe_runs import cached_test_wga, outcome_line, gather_parts
 from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); path = root/"results/probes/target.json"; gate = root/"results/probes/gate.json"
@@ -54,9 +54,7 @@ def run(args):
         print(arg, f"{time.time() - t0:.0f} s", res, flush=True)
 
 def summary():
-    out = json.loads(path.read_text()) if path.exists() else {}
-    for f in sorted(parts.glob("*.json")): out.setdefault(f.stem, json.loads(f.read_text()))
-    path.write_text(json.dumps(dict(sorted(out.items())), indent=1) + "\n")
+    out = gather_parts(parts, path)
     g = json.loads(gate.read_text())
     for title, keep in (("weak shortcuts (p 0.8 / 0.7)", lambda k: "@" in k),
                         ("the suite, MultiShortcut-MNIST (both validations), C-MNIST", lambda k: "@" not in k)):
