@@ -17,8 +17,8 @@ from .dfr import DFR
 from .dfr import minority_evidence, minority_found, merge_by_evidence
 
 # %% auto #0
-__all__ = ['JUDGES', 'REPRESENTATIONS', 'AUTO_CANDIDATES', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy', 'choose_grouping',
-           'exmap_matrix', 'erm_outcome', 'exmap_groups', 'exmap_pseudo_groups']
+__all__ = ['MIN_ERROR_LIFT', 'JUDGES', 'REPRESENTATIONS', 'AUTO_CANDIDATES', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy',
+           'error_lift_gate', 'choose_grouping', 'exmap_matrix', 'erm_outcome', 'exmap_groups', 'exmap_pseudo_groups']
 
 # %% ../nbs/06b_pipeline.ipynb #15955bed
 def proxy_worst_accuracy(features,          # penultimate features of the validation set (N, D)
@@ -54,6 +54,37 @@ def proxy_worst_accuracy(features,          # penultimate features of the valida
                 if w.sum() > 0: accs.append((w * right[m]).sum() / w.sum())
         out.append(100 * min(accs))
     return np.array(out)
+
+# %% ../nbs/06b_pipeline.ipynb #b1f7a3c2
+MIN_ERROR_LIFT = 40.0  # the lift gate's default (how it was chosen: above)
+
+def error_lift_gate(features,  # penultimate features of the validation set (N, D)
+                    y,         # class labels (N,)
+                    groups,    # the pseudo-groups to judge (N,)
+                    min_error_lift: float = MIN_ERROR_LIFT, # the smallest lift a class with a flagged group needs
+                    random_state=0,
+                   ) -> tuple[bool, dict]:
+    "Keep `groups`? True when every class with a flagged group has `DFR`'s pooling lift >= `min_error_lift`."
+    _check_lift(min_error_lift)
+    # DFR's pooling heads use the median of its C grid (0.1) whatever grid is given: one C skips the tuning
+    lifts = DFR(C_grid=(0.1,), random_state=random_state).fit(to_numpy(features), to_numpy(y), groups).pool_lift_
+    return not (lifts and min(lifts.values()) < min_error_lift), lifts
+
+def _check_lift(min_error_lift):
+    if not min_error_lift >= 0: raise ValueError(f"min_error_lift={min_error_lift!r}: pass a ratio >= 0 (0: off).")
+
+def _lift_gated(groups, diag, y, features, min_error_lift, random_state):
+    "The pipeline's last step: class ids unless `error_lift_gate` keeps `groups` (skipped without features)."
+    if diag["fallback"] or not min_error_lift: return groups, diag
+    if features is None: return groups, dict(diag, lift_gate="skipped: no features=... given")
+    keep, lifts = error_lift_gate(features, y, groups, min_error_lift, random_state)
+    diag = dict(diag, lift_gate="kept" if keep else "class balance", min_error_lift=float(min_error_lift),
+                error_lift={str(k): round(float(v), 2) for k, v in lifts.items()})
+    if keep: return groups, diag
+    diag.update(fallback=True, case=f"class_balance: the ERM errors are not concentrated in the flagged pseudo-groups "
+                                    f"(smallest class lift {min(lifts.values()):.1f} < {min_error_lift:g})")
+    return np.unique(to_numpy(y).ravel(), return_inverse=True)[1].astype(np.int64), diag
+
 
 # %% ../nbs/06b_pipeline.ipynb #9f90b193
 JUDGES = ("all", "own", "others", "classes")  # what `choose_grouping` scores each head on, besides the classes
@@ -187,7 +218,8 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                  concepts=None,       # relevance per channel (N, D) (`exmap.concepts`): `representation` concept, both
                  fallback: bool = True, # fall back to class balance when no pseudo-group holds a minority
                  check_test: str = "exact", # the check's test (`minority_found`): "exact", or the "normal" z
-                 features=None,       # penultimate features (N, D): for `representation="auto"` and `diagnose`
+                 features=None,       # penultimate features (N, D): for "auto", the lift gate and `diagnose`
+                 min_error_lift: float = MIN_ERROR_LIFT, # the lift gate (`error_lift_gate`; 0: off)
                  diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
                  n_splits: int = 5,   # halves of `proxy_worst_accuracy`
                  random_state=0,
@@ -195,6 +227,7 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                 ) -> tuple[np.ndarray, dict]:
     "ExMap's pseudo-groups from arrays (class ids when falling back) and a diagnostics record."
     cfg = _check_settings(settings); check_choice(check_test, ("normal", "exact"), "check_test")
+    _check_lift(min_error_lift)
     y = to_numpy(y).ravel()
     check_same_length(heatmaps=heatmaps, concepts=concepts, y=y, logits=logits, features=features)
     if logits is None and (fallback or cfg["merge"] == "evidence"):
@@ -202,7 +235,7 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
                          "and its pooling; or pass fallback=False, merge='none' to cluster only.")
     if cfg["representation"] == "auto":
         return _auto_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, check_test=check_test,
-                            features=features,
+                            features=features, min_error_lift=min_error_lift,
                             diagnose=diagnose, n_splits=n_splits, random_state=random_state, settings=settings)
     P = exmap_matrix(heatmaps, concepts, **settings)
     cl = ExMapClusterer(mode=cfg["mode"], knn_rule=cfg["knn_rule"], k_max=cfg["k_max"],
@@ -230,11 +263,11 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
         diag.update(fallback=True, case="class_balance: no pseudo-group where the ERM model errs significantly "
                                         "more than on the rest of its class")
         return np.unique(y, return_inverse=True)[1].astype(np.int64), diag
-    return pseudo, diag
+    return _lift_gated(pseudo, diag, y, features, min_error_lift if fallback else 0, random_state)
 
 # %% ../nbs/06b_pipeline.ipynb #a7c3e5d1
 def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose, n_splits, random_state, settings,
-                 check_test):
+                 check_test, min_error_lift):
     "`representation='auto'`: ExMap on each of `AUTO_CANDIDATES`, then `choose_grouping` between their groups."
     missing = [k for k, v in dict(heatmaps=heatmaps, concepts=concepts, features=features).items() if v is None]
     if missing:
@@ -243,7 +276,7 @@ def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose,
                          "concepts: exmap.concepts.concept_relevance, features: exmap.train.extract_features); "
                          "exmap_pseudo_groups computes them from the model. Or pass representation='pixel'.")
     runs = {rep: exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, check_test=check_test,
-                              features=features,
+                              features=features, min_error_lift=0,  # the gate judges the chosen grouping
                               diagnose=diagnose, n_splits=n_splits, random_state=random_state,
                               **{**settings, "representation": rep}) for rep in AUTO_CANDIDATES}
     if all(d["fallback"] for _, d in runs.values()):  # nothing found by either input: class balance
@@ -255,7 +288,7 @@ def _auto_groups(heatmaps, y, logits, *, concepts, features, fallback, diagnose,
     groups, diag = runs[chosen]
     diag = dict(diag, settings={**diag["settings"], "representation": "auto"}, auto=record,
                 fallback_per_input={rep: d["fallback"] for rep, (_, d) in runs.items()})
-    return groups, diag
+    return _lift_gated(groups, diag, y, features, min_error_lift if fallback else 0, random_state)
 
 # %% ../nbs/06b_pipeline.ipynb #ae7fe7f0
 def exmap_pseudo_groups(model,              # the trained (ERM) model; its last layer an nn.Linear named `fc`
@@ -267,6 +300,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                         heatmaps=None,      # precomputed heatmaps of `x` by `explainer` (N, C, H, W); None: computed
                         concepts=None,      # precomputed `concept_relevance(model, x)` (N, D); None: computed
                         features=None,      # precomputed penultimate features (N, D); None: computed when needed
+                        min_error_lift: float = MIN_ERROR_LIFT, # the lift gate (`error_lift_gate`; 0: off)
                         logits=None,        # precomputed ERM logits of `x` (N, n_classes); None: computed
                         diagnose: bool = False, # also record `proxy_worst_accuracy` of pseudo-groups and class balance
                         n_splits: int = 5,  # halves of `proxy_worst_accuracy`
@@ -276,7 +310,7 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
                        ) -> tuple[np.ndarray, dict]:
     "ExMap's pseudo-groups of `x` from `model` (class ids when falling back) and a diagnostics record."
     cfg = _check_settings(settings)  # before any heatmap is computed
-    check_choice(check_test, ("normal", "exact"), "check_test")
+    check_choice(check_test, ("normal", "exact"), "check_test"); _check_lift(min_error_lift)
     check_same_length(x=x, y=y, heatmaps=heatmaps, concepts=concepts, features=features, logits=logits)
     rep = cfg["representation"]
     if rep != "concept" and heatmaps is None:
@@ -285,7 +319,8 @@ def exmap_pseudo_groups(model,              # the trained (ERM) model; its last 
         concepts = concept_relevance(model, x, composite=cfg["explainer"], device=device, progress=progress)[0]
     if logits is None and (fallback or cfg["merge"] == "evidence" or diagnose):
         logits = predict(model, x, device=device)
-    if (diagnose or rep == "auto") and features is None: features = extract_features(model, x, device=device)
+    if (diagnose or rep == "auto" or (fallback and min_error_lift > 0)) and features is None:
+        features = extract_features(model, x, device=device)
     return exmap_groups(heatmaps, y, logits, concepts=concepts, fallback=fallback, check_test=check_test,
-                        features=features, diagnose=diagnose,
+                        features=features, min_error_lift=min_error_lift, diagnose=diagnose,
                         n_splits=n_splits, random_state=random_state, **settings)

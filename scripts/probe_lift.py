@@ -1,41 +1,44 @@
-"""Exploratory (an opt-in, not a default): `DFR(min_error_lift=L)`, a gate on how concentrated the errors are.
-DFR's pooling already cross-fits class-balanced heads on validation halves and records their error rate on every
-(class, group) pair. A shortcut the model uses makes those heads fail its minority systematically: their errors pile up
-in it, tens to thousands of times as often as in the rest of the class. A cluster of hard samples (weak shortcuts,
-`33_dfr_balance`) or a pseudo-minority on a validation set that is already balanced (MultiShortcut-MNIST) holds errors
-at a few times the base rate. `DFR(min_error_lift=L)` keeps the groups only when every class with a flagged group errs
-there at least L times as often as on the rest of the class (`pool_lift_`), and otherwise fits class balance.
+"""The lift gate (`exmap.pipeline.error_lift_gate`, the default pipeline's last step since 2026-12-07, at 40): how
+concentrated the ERM-like errors are in the flagged pseudo-groups. DFR's pooling cross-fits class-balanced heads on
+validation halves and records their error rate on every (class, group) pair. A shortcut the model uses makes those heads
+fail its minority systematically: their errors pile up in it, tens to thousands of times as often as in the rest of the
+class. A cluster of hard samples (weak shortcuts, `33_dfr_balance`; models without a shortcut) or a pseudo-minority on a
+validation set that is already balanced (MultiShortcut-MNIST) holds errors at a few times the base rate. The gate keeps
+the groups only when every class with a flagged group errs there at least L times as often as on the rest of the class,
+and otherwise gives class balance (`DFR(min_error_lift=L)` does the same inside DFR, opt-in).
 It sees what a user has (validation features, class labels, the groups given); test WGA and the true groups are read
-only for the outcome columns. Runs: the pseudo-groups `probe_gate.py dump` cached (the default pipeline,
-`exmap_pseudo_groups`, on the 24 weak runs, the suite's 13 benchmarks, both MultiShortcut-MNIST validations and C-MNIST,
-3 seeds; runs that fell back are class balance already and are skipped), and (`dump`, cached apart in
-cache/probes/noshortcut) four suite benchmarks at p = 0.5, models without a shortcut, fallbacks kept. Beside them: the
-same gate on the true groups (`DFR()` with its defaults; the tables' oracle is `DFR_PUBLISHED`, which does not pool),
-and two controls with nothing to find, each class's samples shuffled across the pseudo-groups of that class and each
-class split in two at random.
+only for the outcome columns. Runs: the pseudo-groups `probe_gate.py dump` cached (the default pipeline before the
+gate, `exmap_pseudo_groups`, on the 24 weak runs, the suite's 13 benchmarks, both MultiShortcut-MNIST validations and
+C-MNIST, 3 seeds; runs that fell back are class balance already and are skipped), and (`dump`, cached apart in
+cache/probes/noshortcut) the seven two-class suite kinds at p = 0.5, models without a shortcut, fallbacks kept. Beside
+them: the same gate on the true groups (`DFR()` with its defaults; the tables' oracle is `DFR_PUBLISHED`, which does not
+pool), and two controls with nothing to find, each class's samples shuffled across the pseudo-groups of that class and
+each class split in two at random.
 Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py dump suite:color_95@0.5:0 ...  (no-shortcut runs:
        color, patch, texture, object, noise, shade and glyph _95 at @0.5, seeds 0-2)
        bash scripts/pinned.sh .venv/bin/python scripts/probe_lift.py run [part parts]   (e.g. 0 2 and 1 2 in parallel)
        .venv/bin/python scripts/probe_lift.py --summary
-Each run writes cache/probes/lift/<run>.json; --summary gathers them into results/probes/lift.json.
-Result (2026-12-07, 68 runs): the smallest class lift of the pseudo-groups is 51.5 or more on the 42 strong runs,
-2.5-47.1 on the 23 weak ones, 1.6-2.2 on balanced MultiShortcut-MNIST. At L = 30: no strong run changes, balanced
-MultiShortcut-MNIST gets class balance (93.2 -> 95.1), 22 weak runs do too (harmed 8 -> 1, mean 87.0 -> 86.0, class
-balance 86.1). The gate also refuses the true groups on all 23 weak runs (DFR() 91.8 -> 86.1) and on glyph_95 (81.6-84.7
--> 56.1-57.6): it stays an opt-in. Without a shortcut (the seven two-class kinds at p 0.5, 3 seeds; dumped
-2026-12-07) the pipeline's check says "go" on all 21 and DFR+ExMap lands more than 2 below class balance on 16 (mean
-90.0 against 93.1); the smallest class lift is 1.4-30.8, and the gate at 30 sends 20 to class balance (1 harmed, mean
-92.9), at 50 all 21."""
+Each run writes cache/probes/lift/<run>.json; --summary gathers them into results/probes/lift.json and reads the gate at
+every L off the stored lifts (a gated run is class balance: `run` checks that DFR's fit equals it).
+Result (2026-12-07, 89 runs): the smallest class lift of the pseudo-groups is 51.5 or more on the 42 strong runs,
+2.5-47.1 on the 23 weak ones, 1.6-2.2 on balanced MultiShortcut-MNIST, 1.4-30.8 on the 21 models without a shortcut
+(where the check says "go" on all 21 and DFR+ExMap lands more than 2 below class balance on 16, mean 90.0 against
+93.1). The default, 40, is the geometric middle of the gap between models without a shortcut (<= 30.8) and with a
+strong one (>= 51.5): no strong run changes, every no-shortcut and balanced MultiShortcut-MNIST run gets class balance,
+22 of 23 weak runs do too (harmed 8 -> 1, mean 87.0 -> 86.0, class balance 86.1). On the true groups the same gate
+would refuse every weak run (DFR() 91.8 -> 86.1) and glyph_95, so DFR itself keeps it off by default."""
 import json, sys, time
 import numpy as np, torch
 from exmap.dfr import DFR
+from exmap.pipeline import error_lift_gate
 from probe_runs import cached_test_wga, outcome_line, gather_parts
 from exmap.experiment import project_root
 torch.set_num_threads(1)
 root = project_root(); cache = root/"cache/probes/gate"; parts = root/"cache/probes/lift"
 none_cache = root/"cache/probes/noshortcut"   # `dump`: models without a shortcut (p 0.5), kept apart from probe_gate's
 path = root/"results/probes/lift.json"
-LIFTS = (10, 20, 30, 50, 100)
+LIFTS = (10, 20, 30, 50, 100)   # `run` checks the gated fit at these
+SUMMARY_LIFTS = (10, 20, 30, 40, 50, 100)
 
 def smallest(lifts: dict) -> float:
     "A run's smallest class lift (inf when pooling flagged no group: nothing for the gate to refuse)."
@@ -51,8 +54,8 @@ def dump(args):
     dump_runs(args, none_cache)
 
 def lifts(Fv, yv, groups, seed):
-    "The package's own `pool_lift_` (one C: pooling's heads use the grid's median, 0.1, either way)."
-    return DFR(random_state=seed, C_grid=(0.1,)).fit(Fv, yv, groups).pool_lift_
+    "The package's own lifts, as the pipeline's gate computes them (`exmap.pipeline.error_lift_gate`)."
+    return error_lift_gate(Fv, yv, groups, random_state=seed)[1]
 
 def run(part=0, n_parts=1):
     parts.mkdir(parents=True, exist_ok=True)
@@ -87,22 +90,23 @@ def summary():
               f"{max(lows):.1f}; class balance {np.mean(cls):.1f}")
         fell = f"; the pipeline fell back on {sum(v['fallback'] for v in runs.values())}" if kd == "no shortcut" else ""
         print(outcome_line("default", [v["pseudo_default"] for v in runs.values()], cls, true, 12) + fell)
-        for L in LIFTS:
-            w = [v["classes"] if v["pseudo_gated"][str(L)] else v["pseudo_default"] for v in runs.values()]
-            sent = sum(v["pseudo_gated"][str(L)] for v in runs.values())
-            print(outcome_line(f"lift {L}", w, cls, true, 12) + f"; sent to class balance {sent}")
-        for L in (30, 50):
-            wt = [v["classes"] if v["true_gated"][str(L)] else v["true_default"] for v in runs.values()]
+        for L in SUMMARY_LIFTS:
+            gated = [smallest(v["lift_pseudo"]) < L for v in runs.values()]
+            w = [v["classes"] if g else v["pseudo_default"] for g, v in zip(gated, runs.values())]
+            print(outcome_line(f"lift {L}", w, cls, true, 12) + f"; sent to class balance {sum(gated)}")
+        for L in (30, 40, 50):
+            gt = [smallest(v["lift_true"]) < L for v in runs.values()]
+            wt = [v["classes"] if g else v["true_default"] for g, v in zip(gt, runs.values())]
             print(f"   true groups, DFR() {np.mean(true):.1f} -> {np.mean(wt):.1f} with lift {L} "
-                  f"(sent to class balance {sum(v['true_gated'][str(L)] for v in runs.values())})")
+                  f"(sent to class balance {sum(gt)})")
     for c in ("shuffled", "halves"):  # "go": some group flagged by pooling and every flagged class's lift >= L
         ctl = [v[f"lift_{c}"] for v in out.values()]
         flagged = [smallest(d) for d in ctl if d]
         print(f"control '{c}' ({len(ctl)} runs): pooling flags a group on {len(flagged)}"
               + (f" (smallest class lift {min(flagged):.2f} to {max(flagged):.2f}); " if flagged else "; ")
-              + ", ".join(f"go at lift {L}: {sum(x >= L for x in flagged)}" for L in LIFTS))
+              + ", ".join(f"go at lift {L}: {sum(x >= L for x in flagged)}" for L in SUMMARY_LIFTS))
     for k, v in out.items():   # the true groups the gate refuses on the strong benchmarks: what that costs
-        if v["kind"] == "strong" and v["true_gated"]["30"]:
+        if v["kind"] == "strong" and smallest(v["lift_true"]) < 40:
             print(f"   {k}: true groups' lifts {v['lift_true']}, DFR() {v['true_default']:.1f} -> class balance "
                   f"{v['classes']:.1f}")
 
