@@ -124,16 +124,20 @@ def _flagged(z, threshold, gap, min_gap):
     flagged = np.nan_to_num(z, nan=-np.inf) > threshold
     return flagged & (gap >= min_gap) if min_gap > 0 else flagged
 
-def _class_lifts(cls, sizes, err, flagged) -> dict:
-    "Per class with flagged groups: their error rate taken together over the rest of the class's (inf if that is 0)."
-    out = {}
+def _class_rates(cls, sizes, err, flagged) -> dict:
+    "Per class with flagged groups: (their error rate taken together, the rest of the class's, their share of it)."
+    out, rate = {}, lambda m: float((sizes[m] * err[m]).sum() / sizes[m].sum()) if sizes[m].sum() else 0.0
     for c in np.unique(cls):
         f, rest = (cls == c) & flagged, (cls == c) & ~flagged
         if not f.any() or not sizes[f].sum(): continue
-        e_f = (sizes[f] * err[f]).sum() / sizes[f].sum()
-        e_r = (sizes[rest] * err[rest]).sum() / sizes[rest].sum() if sizes[rest].sum() else 0.0
-        out[c.item() if isinstance(c, np.generic) else c] = float(e_f / e_r) if e_r > 0 else (np.inf if e_f else 1.)
+        out[c.item() if isinstance(c, np.generic) else c] = (rate(f), rate(rest), float(sizes[f].sum() /
+                                                                                     sizes[cls == c].sum()))
     return out
+
+def _class_lifts(cls, sizes, err, flagged) -> dict:
+    "Per class with flagged groups: their error rate over the rest of the class's (inf if that is 0)."
+    return {c: e_f / e_r if e_r > 0 else (np.inf if e_f else 1.)
+            for c, (e_f, e_r, _) in _class_rates(cls, sizes, err, flagged).items()}
 
 def merge_by_evidence(y,        # class labels (N,)
                       groups,   # group ids (N,), dense 0..G-1
@@ -430,7 +434,7 @@ def fit(self: DFR, X, y=None, groups=None):
     if not 0 <= self.min_error_gap < 1:
         raise ValueError(f"min_error_gap={self.min_error_gap!r}: pass a fraction in [0, 1), e.g. 0.05 for 5 points.")
     if not self.min_error_lift >= 0:
-        raise ValueError(f"min_error_lift={self.min_error_lift!r}: pass a ratio >= 0, e.g. 30 (0: off).")
+        raise ValueError(f"min_error_lift={self.min_error_lift!r}: pass a ratio >= 0, e.g. 40 (0: off).")
     if not list(self.C_grid): raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
     rs = check_random_state(self.random_state)
     self._stats = {}  # every l1_heads fit of this call counts here (see the end)

@@ -65,10 +65,10 @@ def error_lift_gate(features,  # penultimate features of the validation set (N, 
                     random_state=0,
                    ) -> tuple[bool, dict]:
     "Keep `groups`? True when every class with a flagged group has `DFR`'s pooling lift >= `min_error_lift`."
-    _check_lift(min_error_lift)
-    # DFR's pooling heads use the median of its C grid (0.1) whatever grid is given: one C skips the tuning
-    lifts = DFR(C_grid=(0.1,), random_state=random_state).fit(to_numpy(features), to_numpy(y), groups).pool_lift_
-    return not (lifts and min(lifts.values()) < min_error_lift), lifts
+    # DFR's own gate; pooling's heads use the median of the C grid, and 0.1 is the default grid's: one C, no tuning
+    d = DFR(C_grid=(0.1,), random_state=random_state, min_error_lift=min_error_lift).fit(to_numpy(features),
+                                                                                         to_numpy(y), groups)
+    return not d.pool_gated_, d.pool_lift_
 
 def _check_lift(min_error_lift):
     if not min_error_lift >= 0: raise ValueError(f"min_error_lift={min_error_lift!r}: pass a ratio >= 0 (0: off).")

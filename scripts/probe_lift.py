@@ -29,7 +29,7 @@ strong one (>= 51.5): no strong run changes, every no-shortcut and balanced Mult
 would refuse every weak run (DFR() 91.8 -> 86.1) and glyph_95, so DFR itself keeps it off by default."""
 import json, sys, time
 import numpy as np, torch
-from exmap.dfr import DFR
+from exmap.dfr import DFR, _class_rates
 from exmap.pipeline import error_lift_gate
 from probe_runs import cached_test_wga, outcome_line, gather_parts
 from exmap.experiment import project_root
@@ -193,13 +193,8 @@ def rates(part=0, n_parts=1):
         r = np.load(f); k = f.stem
         if (bool(r["fallback"]) and kind(k) != "no shortcut") or (out_dir/f"{k}.json").exists(): continue
         ev = DFR(random_state=int(r["seed"]), C_grid=(0.1,)).fit(r["Fv"], r["yv"], r["pseudo"]).pool_evidence_
-        res = []
-        for c in (np.unique(ev["class"]) if ev else []):
-            m = ev["class"] == c; fl, rest = m & ev["evidence"], m & ~ev["evidence"]
-            if not fl.any(): continue
-            rate = lambda s: float((ev["size"][s] * ev["error"][s]).sum() / max(ev["size"][s].sum(), 1))
-            res.append(dict(cls=str(c), flagged=rate(fl), rest=rate(rest), share=float(ev["size"][fl].sum() /
-                                                                                     ev["size"][m].sum())))
+        rates = _class_rates(ev["class"], ev["size"], ev["error"], ev["evidence"]) if ev else {}  # as pool_lift_'s
+        res = [dict(cls=str(c), flagged=f, rest=e, share=sh) for c, (f, e, sh) in rates.items()]
         (out_dir/f"{k}.json").write_text(json.dumps(dict(kind=kind(k), classes=res)) + "\n")
 
 def rates_summary():
