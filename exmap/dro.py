@@ -215,13 +215,17 @@ class _RobustTrainer(BaseEstimator):
         return self
 
     def reselect(self, val_groups=None, # validation (pseudo-)group ids; None: mean accuracy
+                 max_epoch: int | None = None, # choose among the first `max_epoch` epochs only (a smaller budget)
                 ) -> tuple[nn.Module, int]:
-        "The epoch's model that other validation groups would have chosen (no retraining), and that epoch."
+        "The epoch's model that other validation groups (or a smaller budget) would have chosen, and that epoch."
         check_is_fitted(self, "model_")
         if self.val_pred_ is None: raise ValueError("reselect needs a model fitted with a validation set (val=...).")
         g = check_groups(val_groups, len(self.val_y_), "val_groups")
-        if g is None: s = 100 * (self.val_pred_ == self.val_y_).mean(1)
-        else: s = np.array([100 * np.nanmin(group_accuracy(self.val_y_, p, g)) for p in self.val_pred_])
+        n = len(self.val_pred_) if max_epoch is None else int(max_epoch)
+        if not 1 <= n <= len(self.val_pred_):
+            raise ValueError(f"max_epoch must be in 1..{len(self.val_pred_)}, got {n}.")
+        if g is None: s = 100 * (self.val_pred_[:n] == self.val_y_).mean(1)
+        else: s = np.array([100 * np.nanmin(group_accuracy(self.val_y_, p, g)) for p in self.val_pred_[:n]])
         i = int(np.argmax(s))   # ties: the earliest epoch, as in training
         m = get_model(**self._spec); m.load_state_dict(self._states[i])
         return m.eval(), i + 1
