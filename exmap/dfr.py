@@ -139,6 +139,12 @@ def _class_lifts(cls, sizes, err, flagged) -> dict:
     return {c: e_f / e_r if e_r > 0 else (np.inf if e_f else 1.)
             for c, (e_f, e_r, _) in _class_rates(cls, sizes, err, flagged).items()}
 
+def _check_lift(min_error_lift):
+    "Refuse a negative `min_error_lift` (DFR's and the pipeline's lift gate), before any work is done."
+    if not min_error_lift >= 0:
+        raise ValueError(f"min_error_lift={min_error_lift!r}: pass a ratio >= 0, e.g. 40 (0: off).")
+
+# %% ../nbs/06_dfr.ipynb #c8720b01
 def merge_by_evidence(y,        # class labels (N,)
                       groups,   # group ids (N,), dense 0..G-1
                       z,        # `minority_evidence` z per group (G,), NaN where untested
@@ -433,8 +439,7 @@ def fit(self: DFR, X, y=None, groups=None):
     check_choice(self.pool, ("none", "evidence"), "pool rule")
     if not 0 <= self.min_error_gap < 1:
         raise ValueError(f"min_error_gap={self.min_error_gap!r}: pass a fraction in [0, 1), e.g. 0.05 for 5 points.")
-    if not self.min_error_lift >= 0:
-        raise ValueError(f"min_error_lift={self.min_error_lift!r}: pass a ratio >= 0, e.g. 40 (0: off).")
+    _check_lift(self.min_error_lift)
     if not list(self.C_grid): raise ValueError("C_grid is empty: pass at least one C, e.g. C_grid=(1.,).")
     rs = check_random_state(self.random_state)
     self._stats = {}  # every l1_heads fit of this call counts here (see the end)

@@ -210,8 +210,7 @@ class _RobustTrainer(BaseEstimator):
         return out
 
     def _finish(self, model, hist):
-        self.model_, self.history_ = model, hist
-        self.selected_epoch_ = int(hist.epoch[hist.selected].iloc[0])
+        self.model_, self.history_, self.selected_epoch_ = model, hist, int(hist.epoch[hist.selected].iloc[0])
         return self
 
     def reselect(self, val_groups=None, # validation (pseudo-)group ids; None: mean accuracy
@@ -221,9 +220,8 @@ class _RobustTrainer(BaseEstimator):
         check_is_fitted(self, "model_")
         if self.val_pred_ is None: raise ValueError("reselect needs a model fitted with a validation set (val=...).")
         g = check_groups(val_groups, len(self.val_y_), "val_groups")
-        n = len(self.val_pred_) if max_epoch is None else int(max_epoch)
-        if not 1 <= n <= len(self.val_pred_):
-            raise ValueError(f"max_epoch must be in 1..{len(self.val_pred_)}, got {n}.")
+        last = len(self.val_pred_); n = last if max_epoch is None else int(max_epoch)
+        if not 1 <= n <= last: raise ValueError(f"max_epoch must be in 1..{last}, got {n}.")
         if g is None: s = 100 * (self.val_pred_[:n] == self.val_y_).mean(1)
         else: s = np.array([100 * np.nanmin(group_accuracy(self.val_y_, p, g)) for p in self.val_pred_[:n]])
         i = int(np.argmax(s))   # ties: the earliest epoch, as in training

@@ -14,7 +14,7 @@ from .lrp import compute_heatmaps, prepare_heatmaps
 from .concepts import concept_relevance, prepare_concepts
 from .cluster import ExMapClusterer, make_pseudo_groups, pseudo_group_classes
 from .dfr import DFR
-from .dfr import minority_evidence, minority_found, merge_by_evidence
+from .dfr import minority_evidence, minority_found, merge_by_evidence, _check_lift
 
 # %% auto #0
 __all__ = ['MIN_ERROR_LIFT', 'JUDGES', 'REPRESENTATIONS', 'AUTO_CANDIDATES', 'EXMAP_DEFAULTS', 'proxy_worst_accuracy',
@@ -70,8 +70,9 @@ def error_lift_gate(features,  # penultimate features of the validation set (N, 
                                                                                          to_numpy(y), groups)
     return not d.pool_gated_, d.pool_lift_
 
-def _check_lift(min_error_lift):
-    if not min_error_lift >= 0: raise ValueError(f"min_error_lift={min_error_lift!r}: pass a ratio >= 0 (0: off).")
+def _class_balance(y, diag, case):
+    "Fall back: class ids as the groups, the diagnostics saying why."
+    return np.unique(to_numpy(y).ravel(), return_inverse=True)[1].astype(np.int64), dict(diag, fallback=True, case=case)
 
 def _lift_gated(groups, diag, y, features, min_error_lift, random_state):
     "The pipeline's last step: class ids unless `error_lift_gate` keeps `groups` (skipped without features)."
@@ -81,9 +82,8 @@ def _lift_gated(groups, diag, y, features, min_error_lift, random_state):
     diag = dict(diag, lift_gate="kept" if keep else "class balance", min_error_lift=float(min_error_lift),
                 error_lift={str(k): round(float(v), 2) for k, v in lifts.items()})
     if keep: return groups, diag
-    diag.update(fallback=True, case=f"class_balance: the ERM errors are not concentrated in the flagged pseudo-groups "
-                                    f"(smallest class lift {min(lifts.values()):.1f} < {min_error_lift:g})")
-    return np.unique(to_numpy(y).ravel(), return_inverse=True)[1].astype(np.int64), diag
+    return _class_balance(y, diag, f"class_balance: the ERM errors are not concentrated in the flagged pseudo-groups "
+                                   f"(smallest class lift {min(lifts.values()):.1f} < {min_error_lift:g})")
 
 
 # %% ../nbs/06b_pipeline.ipynb #9f90b193
@@ -260,9 +260,8 @@ def exmap_groups(heatmaps,            # heatmaps (N, C, H, W), prepared here; or
         pc = proxy_worst_accuracy(F, y, y, p_true, n_splits=n_splits, random_state=random_state)
         diag.update(proxy_exmap=float(pe.mean()), proxy_class=float(pc.mean()), proxy_gain=float((pe - pc).mean()))
     if fallback and not found:
-        diag.update(fallback=True, case="class_balance: no pseudo-group where the ERM model errs significantly "
-                                        "more than on the rest of its class")
-        return np.unique(y, return_inverse=True)[1].astype(np.int64), diag
+        return _class_balance(y, diag, "class_balance: no pseudo-group where the ERM model errs significantly "
+                                       "more than on the rest of its class")
     return _lift_gated(pseudo, diag, y, features, min_error_lift if fallback else 0, random_state)
 
 # %% ../nbs/06b_pipeline.ipynb #a7c3e5d1
