@@ -11,12 +11,12 @@ Usage: bash scripts/pinned.sh .venv/bin/python scripts/probe_gate.py dump suite:
        bash scripts/pinned.sh .venv/bin/python scripts/probe_model_use.py run [benchmark ...]
        .venv/bin/python scripts/probe_model_use.py --summary
 Writes results/probes/model_use.json.
-Result (2026-12-08; the 39 rebuilt runs give the suite's DFR+ExMap and true-group WGA on every run): on the seven
-judged benchmarks other than glyph_95 the model gets 87-100 % of the minority wrong (mean over seeds) and 89-100 % of
-its errors are minority images; on glyph_95 54 % and 34 %, and ExMap's minority recall is 0.17. The error split is no
-default to take instead: judged mean 73.7 against ExMap's 74.1 (true groups 77.9); it is at or above the true groups
-on texture_95 (69.8), noise_95 and shade_95, 4-9 below on color_95 and patch_95, and 16.6 below class balance on
-glyph_95 seed 1 (40.3 against 56.9)."""
+Result (2026-12-08; the 39 rebuilt runs give the suite's DFR+ExMap and true-group WGA on every run, as --summary
+checks against results/suite): on the seven judged benchmarks other than glyph_95 the model gets 87-100 % of the
+minority wrong (mean over seeds) and 89-100 % of its errors are minority images; on glyph_95 54 % and 34 %, and
+ExMap's minority recall is 0.17. The error split is no default to take instead: judged mean 73.7 against ExMap's 74.1
+(true groups 77.9); it is at or above the true groups on texture_95 (69.8), noise_95 and shade_95, 4-9 below on
+color_95 and patch_95, and 16.6 below class balance on glyph_95 seed 1 (40.3 against 56.9)."""
 import json, sys
 import numpy as np, torch
 from exmap.cluster import make_pseudo_groups, minority_mask, minority_recall
@@ -69,12 +69,21 @@ def summary():
         print(f"{name:15s} {'yes' if m['true'] >= 50 else 'no':>6s} {len(rs):5d} {fool:6.2f} {prec:9.2f} "
               + " ".join(f"{m[c]:11.1f}" for c in cols) + f"  {m['exmap'] - m['true']:+10.1f} "
               f"{m['error_split'] - m['true']:+10.1f}")
-        judged.extend([m] if m["true"] >= 50 else [])
+        if m["true"] >= 50: judged.append(m)
     print(f"{'judged mean':15s} {len(judged):6d} benchmarks {'':16s}"
           + " ".join(f"{np.mean([m[c] for m in judged]):11.1f}" for c in cols))
-    per = [(k, r["fooled"], r["test"]["exmap"] - r["test"]["true"]) for k, r in sorted(out.items())]
-    print("per run, fooled share and ExMap minus true groups:")
-    print("\n".join(f"  {k:26s} {f:5.2f} {d:+6.1f}" for k, f, d in per))
+    print("per run: fooled, precision; test WGA of ExMap and of the error split minus true groups and class balance")
+    for k, r in sorted(out.items()):
+        t, prec = r["test"], "  -  " if r["precision"] is None else f"{r['precision']:5.2f}"
+        d = lambda c: f"{t[c] - t['true']:+6.1f} {t[c] - t['classes']:+6.1f}"
+        print(f"  {k:26s} {r['fooled']:5.2f} {prec}   ExMap {d('exmap')}   split {d('error_split')}"
+              f"   (error split {t['error_split']:.1f}, class balance {t['classes']:.1f})")
+    def suite_wga(k, method):  # the committed 23_suite run that cached run k ("suite_<benchmark>_<seed>") rebuilt
+        b, seed = k[len("suite_"):].rsplit("_", 1)
+        return json.loads((root/f"results/suite/{b}/seed{seed}.json").read_text())["methods"][method]["test_wga"]
+    same = [k for k, r in out.items() if all(abs(r["test"][c] - suite_wga(k, m)) < 0.05
+                                             for c, m in (("exmap", "DFR+ExMap"), ("true", "DFR (true groups)")))]
+    print(f"runs whose DFR+ExMap and true-group WGA equal results/suite's within 0.05: {len(same)} of {len(out)}")
 
 if __name__ == "__main__":
     run(sys.argv[2:]) if sys.argv[1] == "run" else {"--summary": summary}[sys.argv[1]]()
